@@ -1,0 +1,335 @@
+"""Store a `SupportSession` report: the session and its related lists, upserted by
+natural keys so an import can run any number of times.
+
+A report is read twice as a stream: the first pass checks the whole document and
+collects what decides the import (errors, end time, links), so a broken report
+writes nothing; the second pass writes, in batches that each commit on their own.
+"""
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import transaction
+
+from appliances.models import Appliance, EventType
+from sessions.linking import Links
+from sessions.models import (
+    SessionCustomAttribute,
+    SessionCustomer,
+    SessionEvent,
+    SessionRecording,
+    SessionRep,
+    SessionTeam,
+    SupportSession,
+)
+from sessions.report import (
+    ParsedEvent,
+    ReportError,
+    SessionDone,
+    SessionHead,
+    read_report,
+    to_datetime,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+EVENT_FIELDS = [
+    "event_type",
+    "timestamp",
+    "performed_by_type",
+    "performed_by_gsnumber",
+    "performed_by",
+    "destination_type",
+    "destination_gsnumber",
+    "destination",
+    "body",
+    "had_invalid_chars",
+    "filename",
+    "filesize",
+    "data",
+    "selected",
+]
+
+
+@dataclass
+class ScanResult:
+    heads: list[SessionHead] = field(default_factory=list)
+    events: dict[str, int] = field(default_factory=dict)
+    error: ReportError | None = None
+
+    def head_for(self, lsid: str) -> SessionHead | None:
+        return next((head for head in self.heads if head.lsid == lsid), None)
+
+
+def scan(stream: IO[bytes]) -> ScanResult:
+    """Read the whole report once, writing nothing, and say what it holds.
+
+    Raises XmlParseError or XmlRefused for a document that cannot be used.
+    """
+    result = ScanResult()
+    for item in read_report(stream):
+        if isinstance(item, SessionHead):
+            result.heads.append(item)
+        elif isinstance(item, SessionDone):
+            result.events[item.lsid] = item.event_count
+        elif isinstance(item, ReportError) and result.error is None:
+            result.error = item
+    stream.seek(0)
+    return result
+
+
+def store(
+    appliance: Appliance, stream: IO[bytes], wanted: dict[str, Links]
+) -> dict[str, SupportSession]:
+    """Write the sessions whose lsid is in `wanted`, linked as given."""
+    writer = _Writer(appliance, wanted)
+    for item in read_report(stream):
+        writer.feed(item)
+    writer.finish()
+    return writer.stored
+
+
+class _Writer:
+    def __init__(self, appliance: Appliance, wanted: dict[str, Links]) -> None:
+        self.appliance = appliance
+        self.wanted = wanted
+        self.selected = set(appliance.events_to_import.values_list("name", flat=True))
+        self.stored: dict[str, SupportSession] = {}
+        self.session: SupportSession | None = None
+        self.buffer: list[SessionEvent] = []
+        self.event_types: set[str] = set()
+
+    def feed(self, item: object) -> None:
+        if isinstance(item, SessionHead):
+            self._head(item)
+        elif isinstance(item, ParsedEvent) and self.session is not None:
+            self.buffer.append(self._event(item))
+            if len(self.buffer) >= BATCH:
+                self._flush()
+        elif isinstance(item, SessionDone) and self.session is not None:
+            self._flush()
+            self._done(item)
+
+    def finish(self) -> None:
+        known = set(EventType.objects.values_list("name", flat=True))
+        new = [EventType(name=name) for name in self.event_types - known if name]
+        EventType.objects.bulk_create(new, ignore_conflicts=True)
+
+    def _head(self, head: SessionHead) -> None:
+        links = self.wanted.get(head.lsid)
+        if links is None:
+            self.session = None
+            return
+        with transaction.atomic():
+            self.session = _upsert_session(self.appliance, head, links)
+            _upsert_related(self.session, head)
+        self.stored[head.lsid] = self.session
+
+    def _event(self, item: ParsedEvent) -> SessionEvent:
+        self.event_types.add(item.event_type)
+        return SessionEvent(
+            session=self.session,
+            seq=item.seq,
+            event_type=item.event_type,
+            timestamp=to_datetime(item.timestamp),
+            performed_by_type=item.performed_by[0],
+            performed_by_gsnumber=item.performed_by[1],
+            performed_by=item.performed_by[2],
+            destination_type=item.destination[0],
+            destination_gsnumber=item.destination[1],
+            destination=item.destination[2],
+            body=item.body,
+            had_invalid_chars=item.had_invalid_chars,
+            filename=item.filename[:1024],
+            filesize=item.filesize,
+            data=item.data,
+            selected=self.appliance.imports_event_type(item.event_type, self.selected),
+        )
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        with transaction.atomic():
+            SessionEvent.objects.bulk_create(
+                self.buffer,
+                update_conflicts=True,
+                unique_fields=["session", "seq"],
+                update_fields=EVENT_FIELDS,
+            )
+        self.buffer = []
+
+    def _done(self, item: SessionDone) -> None:
+        session = self.session
+        assert session is not None
+        with transaction.atomic():
+            # A later report never has fewer events; drop any a re-fetch no
+            # longer reports so the list matches the appliance exactly.
+            SessionEvent.objects.filter(session=session, seq__gte=item.event_count).delete()
+            session.event_count = item.event_count
+            session.save(update_fields=["event_count", "updated_at"])
+        self.session = None
+
+
+def _int(value: str) -> int:
+    return int(value) if value.strip().isdigit() else 0
+
+
+def duration_seconds(text: str, head: SessionHead) -> int | None:
+    """Return the duration from HH:MM:SS, else from the start and end times."""
+    parts = text.split(":")
+    if len(parts) == 3 and all(part.isdigit() for part in parts):
+        hours, minutes, seconds = (int(part) for part in parts)
+        return hours * 3600 + minutes * 60 + seconds
+    if head.start_ts is not None and head.end_ts is not None:
+        return head.end_ts - head.start_ts
+    return None
+
+
+def _upsert_session(appliance: Appliance, head: SessionHead, links: Links) -> SupportSession:
+    f = head.fields
+    values: dict[str, Any] = {
+        "session_type": f.get("session_type", ""),
+        "lseq": _int(f.get("lseq", "")) if f.get("lseq") else None,
+        "start_time": to_datetime(head.start_ts),
+        "end_time": to_datetime(head.end_ts),
+        "duration_seconds": duration_seconds(f.get("duration", ""), head),
+        "public_site_id": head.public_site_id,
+        "public_site": f.get("public_site", ""),
+        "jump_group": f.get("jump_group", ""),
+        "external_key": f.get("external_key", ""),
+        "primary_customer": head.primary_customer[0],
+        "primary_customer_gsnumber": head.primary_customer[1],
+        "primary_rep": head.primary_rep[0],
+        "primary_rep_gsnumber": head.primary_rep[1],
+        "primary_rep_id": head.primary_rep[2],
+        "chat_view_url": f.get("session_chat_view_url", ""),
+        "chat_download_url": f.get("session_chat_download_url", ""),
+        "file_transfer_count": _int(f.get("file_transfer_count", "")),
+        "file_move_count": _int(f.get("file_move_count", "")),
+        "file_delete_count": _int(f.get("file_delete_count", "")),
+        "report_complete": head.complete,
+        "task": links.task,
+        "call": links.call,
+        "interaction": links.interaction,
+        "configuration_item": links.configuration_item,
+        "link_source": links.source,
+        "link_note": links.note[:300],
+    }
+    if head.complete:
+        values["incomplete"] = False
+    session, _ = SupportSession.objects.select_for_update().update_or_create(
+        appliance=appliance, lsid=head.lsid, defaults=values
+    )
+    SupportSession.objects.filter(pk=session.pk).update(
+        import_count=session.import_count + 1
+    )
+    return session
+
+
+def _participant_key(row: dict[str, Any], position: int) -> str:
+    if row.get("gsnumber"):
+        return f"gs:{row['gsnumber']}"
+    for name in ("rep_id", "username", "name", "display_name", "hostname", "private_ip"):
+        if row.get(name):
+            return f"{name}:{row[name]}"[:200]
+    return f"pos:{position}"
+
+
+def _upsert_related(session: SupportSession, head: SessionHead) -> None:
+    _upsert(SessionRep, session, _reps(session, head.reps), ["natural_key"])
+    _upsert(SessionCustomer, session, _customers(session, head), ["natural_key"])
+    _upsert(
+        SessionCustomAttribute,
+        session,
+        [
+            SessionCustomAttribute(
+                session=session, code_name=code, display_name=display, value=value
+            )
+            for code, display, value in head.custom_attributes
+            if code
+        ],
+        ["code_name"],
+    )
+    _upsert(SessionTeam, session, _teams(session, head), ["natural_key"])
+    _upsert(SessionRecording, session, _recordings(session, head), ["kind", "instance"])
+
+
+def _upsert(model: Any, session: SupportSession, rows: list[Any], keys: list[str]) -> None:
+    if not rows:
+        return
+    fields = [
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in {"session", *keys}
+    ]
+    model.objects.bulk_create(
+        _unique(rows, keys),
+        update_conflicts=True,
+        unique_fields=["session", *keys],
+        update_fields=fields,
+    )
+
+
+def _unique(rows: Iterable[Any], keys: list[str]) -> list[Any]:
+    seen: dict[tuple[Any, ...], Any] = {}
+    for row in rows:
+        seen[tuple(getattr(row, key) for key in keys)] = row
+    return list(seen.values())
+
+
+def _reps(session: SupportSession, reps: list[dict[str, Any]]) -> Iterator[SessionRep]:
+    for position, row in enumerate(reps):
+        yield SessionRep(
+            session=session,
+            natural_key=_participant_key(row, position),
+            **{k: v for k, v in row.items() if k != "seconds_involved" or v is not None},
+        )
+
+
+def _customers(session: SupportSession, head: SessionHead) -> list[SessionCustomer]:
+    rows = list(head.customers)
+    if not rows and head.primary_customer[0]:
+        rows = [{"gsnumber": head.primary_customer[1], "name": head.primary_customer[0]}]
+    return [
+        SessionCustomer(
+            session=session, natural_key=_participant_key(row, position), **row
+        )
+        for position, row in enumerate(rows)
+    ]
+
+
+def _teams(session: SupportSession, head: SessionHead) -> list[SessionTeam]:
+    return [
+        SessionTeam(
+            session=session,
+            natural_key=f"id:{team_id}" if team_id else f"name:{name}"[:200],
+            team_id=team_id,
+            name=name,
+        )
+        for team_id, name in head.teams
+    ]
+
+
+def _recordings(session: SupportSession, head: SessionHead) -> list[SessionRecording]:
+    rows = [
+        SessionRecording(
+            session=session, kind=kind, instance=instance, view_url=view, download_url=dl
+        )
+        for kind, instance, view, dl in head.recordings
+    ]
+    view = head.fields.get("session_recording_view_url", "")
+    download = head.fields.get("session_recording_download_url", "")
+    if view or download:
+        rows.append(
+            SessionRecording(
+                session=session,
+                kind="session",
+                instance="",
+                view_url=view,
+                download_url=download,
+            )
+        )
+    return rows

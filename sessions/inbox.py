@@ -1,0 +1,158 @@
+"""Store what an appliance posted, raw and first, and decide what it is.
+
+The appliance holds back every later event until one is answered 200, so once a
+post is authenticated it is stored and answered 200 whatever it holds; only a
+failure to store it gets a 5xx (so the appliance sends it again).
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from appliances.applog import log_step
+from appliances.choices import LogLevel, LogStep
+from appliances.models import Appliance
+from integration import clock
+from sessions import dispatch
+from sessions.choices import EventName, Outcome
+from sessions.models import OutboundEvent
+
+logger = logging.getLogger(__name__)
+
+LSID_RE = re.compile(r"^[0-9a-f]{32}$")
+SURVEYS = {EventName.CUSTOMER_SURVEY, EventName.REP_SURVEY}
+KNOWN = {choice.value for choice in EventName}
+
+
+@dataclass
+class Post:
+    raw: bytes
+    truncated: bool
+    content_type: str
+    peer: str | None
+
+
+def parse_form(raw: bytes) -> list[tuple[str, str]]:
+    """Return every field of a form body, repeated keys kept, invalid UTF-8 replaced."""
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    return [
+        (key.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+        for key, value in pairs
+    ]
+
+
+def first(fields: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in fields if key == name), "").strip()
+
+
+def classify_post(fields: list[tuple[str, str]], truncated: bool) -> tuple[Outcome, str, str]:
+    """Return (outcome, reason code, reason) for a stored post before any import."""
+    if truncated:
+        return Outcome.REJECTED, "too_large", "The post is larger than the receiver's cap."
+    event = first(fields, "event")
+    if not event:
+        return Outcome.REJECTED, "missing_event", "The post has no event field."
+    if event not in KNOWN:
+        return Outcome.IGNORED, "unknown_event", f"Event {event!r} is not one this product uses."
+    if event in SURVEYS:
+        return (
+            Outcome.UNHANDLED,
+            "survey",
+            "Survey events are stored; survey import is not part of this version.",
+        )
+    if event != EventName.END:
+        return Outcome.IGNORED, "not_end", f"{event} needs no import."
+    lsid = first(fields, "lsid")
+    if not lsid:
+        return Outcome.REJECTED, "missing_lsid", "The end event has no lsid."
+    if not LSID_RE.match(lsid.lower()):
+        return Outcome.REJECTED, "invalid_lsid", f"The lsid {lsid[:64]!r} is not 32 hex digits."
+    return Outcome.PENDING_ENQUEUE, "", ""
+
+
+def store_post(appliance: Appliance, post: Post) -> OutboundEvent:
+    """Store the post (or count a repeated delivery) and queue it after commit."""
+    fields = parse_form(post.raw)
+    outcome, code, reason = classify_post(fields, post.truncated)
+    if not appliance.integration_enabled and outcome == Outcome.PENDING_ENQUEUE:
+        outcome, code, reason = (
+            Outcome.IGNORED,
+            "integration_disabled",
+            "The integration is disabled for this appliance.",
+        )
+    event = _new_event(appliance, post, fields, outcome, code, reason)
+    with transaction.atomic():
+        stored = _insert_or_count(event)
+        if stored.pk == event.pk and outcome == Outcome.PENDING_ENQUEUE:
+            dispatch.publish_after_commit(stored.pk)
+    _log(stored, repeated=stored.pk != event.pk)
+    return stored
+
+
+def _new_event(
+    appliance: Appliance,
+    post: Post,
+    fields: list[tuple[str, str]],
+    outcome: Outcome,
+    code: str,
+    reason: str,
+) -> OutboundEvent:
+    lsid = first(fields, "lsid").lower()[:64]
+    timestamp = first(fields, "timestamp")
+    event_name = first(fields, "event")[:100]
+    usable = outcome in (Outcome.PENDING_ENQUEUE, Outcome.UNHANDLED, Outcome.IGNORED)
+    identity = (
+        f"{appliance.pk}:{event_name}:{lsid}:{timestamp}"[:200]
+        if usable and event_name
+        else None
+    )
+    return OutboundEvent(
+        appliance=appliance,
+        identity=identity,
+        event=event_name,
+        lsid=lsid,
+        timestamp=int(timestamp) if timestamp.isdigit() else None,
+        external_key=first(fields, "external_key")[:1024],
+        version=first(fields, "version")[:20],
+        raw_body=post.raw,
+        body_truncated=post.truncated,
+        fields=[[key, value] for key, value in fields],
+        content_type=post.content_type[:200],
+        peer_address=post.peer,
+        outcome=outcome,
+        reason_code=code,
+        reason=reason,
+        last_delivery_at=clock.now(),
+    )
+
+
+def _insert_or_count(event: OutboundEvent) -> OutboundEvent:
+    try:
+        # The unique identity decides, not a read before the write: two
+        # deliveries racing each other cannot both insert.
+        with transaction.atomic():
+            event.save()
+        return event
+    except IntegrityError:
+        existing = OutboundEvent.objects.get(identity=event.identity)
+        OutboundEvent.objects.filter(pk=existing.pk).update(
+            delivery_count=F("delivery_count") + 1, last_delivery_at=clock.now()
+        )
+        return existing
+
+
+def _log(event: OutboundEvent, repeated: bool) -> None:
+    if repeated:
+        message = f"Repeated delivery of {event.event} absorbed (one row kept)."
+        level = LogLevel.INFO
+    elif event.outcome in (Outcome.REJECTED, Outcome.IGNORED, Outcome.UNHANDLED):
+        message = f"Webhook stored as {event.outcome_label}: {event.reason}"
+        level = LogLevel.WARNING if event.outcome == Outcome.REJECTED else LogLevel.INFO
+    else:
+        message = f"Webhook {event.event} stored; import queued."
+        level = LogLevel.INFO
+    log_step(level, LogStep.WEBHOOK, message, appliance=event.appliance, lsid=event.lsid)

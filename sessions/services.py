@@ -1,0 +1,500 @@
+"""The import of one outbound event, the sweeper, and the admin's re-fetch."""
+
+import hashlib
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+
+from appliances.applog import log_step
+from appliances.choices import LogLevel, LogStep
+from appliances.client import (
+    ApplianceAuthFailed,
+    ApplianceBadReply,
+    ApplianceClient,
+    ApplianceError,
+    ApplianceNoData,
+    ApplianceRateLimited,
+    ApplianceUnreachable,
+)
+from appliances.models import Appliance
+from appliances.replies import classify
+from appliances.tokens import TokenError
+from appliances.xml import XmlParseError, XmlRefused
+from integration import clock
+from sessions import dispatch, importer, notes
+from sessions.choices import CLAIMABLE, EventName, Outcome
+from sessions.linking import find_links
+from sessions.models import OutboundEvent, SupportSession
+
+logger = logging.getLogger(__name__)
+
+# Raw replies kept with an event for diagnosis; larger ones keep size and hash.
+RAW_KEEP_BYTES = 16 * 1024 * 1024
+
+
+class EventMissing(Exception):
+    """The event row is not there (yet): its transaction may not have committed."""
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    reason: str = ""
+    reason_code: str = ""
+
+
+def retry_delay(attempt: int) -> float:
+    """Return the wait before attempt `attempt + 1`: growing, capped, jittered."""
+    config = settings.INTEGRATION
+    base = config["IMPORT_RETRY_BASE_SECONDS"] * (2 ** max(attempt - 1, 0))
+    delay = min(base, config["IMPORT_RETRY_MAX_SECONDS"])
+    return delay * random.uniform(0.9, 1.1)
+
+
+def scheduled_delays() -> list[float]:
+    """Return every delay the import can put on the broker or in the database."""
+    config = settings.INTEGRATION
+    attempts = config["IMPORT_MAX_ATTEMPTS"]
+    retries = [
+        min(
+            config["IMPORT_RETRY_BASE_SECONDS"] * 2 ** max(n - 1, 0),
+            config["IMPORT_RETRY_MAX_SECONDS"],
+        )
+        * 1.1
+        for n in range(1, attempts + 1)
+    ]
+    return [*retries, config["MISSING_ROW_DELAY"], config["IMPORT_CLAIM_SECONDS"]]
+
+
+def process_event(event_id: int, force: bool = False) -> Result | None:
+    """Import the session an end event names; return what happened, or None
+    when another run holds the event or it was already handled."""
+    event = OutboundEvent.objects.select_related("appliance").filter(pk=event_id).first()
+    if event is None:
+        raise EventMissing(event_id)
+    if not _claim(event):
+        log_step(
+            LogLevel.INFO,
+            LogStep.IMPORT,
+            f"Event {event_id} is already being imported or was handled; nothing to do.",
+            appliance=event.appliance,
+            lsid=event.lsid,
+        )
+        return None
+
+    event.refresh_from_db()
+    force = force or event.force_refetch
+    try:
+        result = _import(event, force)
+    except DatabaseError as exc:
+        # A write failed part-way (lock timeout, lost connection). Every step is
+        # idempotent, so the whole import simply runs again shortly.
+        result = _retry(event, f"A database error interrupted the import: {exc}", 5.0)
+    _finish(event, result)
+    return result
+
+
+def _claim(event: OutboundEvent) -> bool:
+    now = clock.now()
+    lease = now + timedelta(seconds=settings.INTEGRATION["IMPORT_CLAIM_SECONDS"])
+    due = Q(outcome__in=CLAIMABLE) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    stranded = Q(outcome=Outcome.FETCHING, claimed_until__lt=now)
+    claimed = OutboundEvent.objects.filter(due | stranded, pk=event.pk).update(
+        outcome=Outcome.FETCHING,
+        claimed_until=lease,
+        last_attempt_at=now,
+    )
+    return claimed == 1
+
+
+def _finish(event: OutboundEvent, result: Result) -> None:
+    updates = {
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "reason_code": result.reason_code,
+        "claimed_until": None,
+    }
+    if result.outcome != Outcome.RETRY_WAIT:
+        updates["next_attempt_at"] = None
+        updates["finished_at"] = clock.now()
+        updates["force_refetch"] = False
+    for name, value in updates.items():
+        setattr(event, name, value)
+    event.save(update_fields=[*updates, "next_attempt_at", "attempts", "session"])
+
+
+def _retry(event: OutboundEvent, reason: str, delay: float) -> Result:
+    event.next_attempt_at = clock.now() + timedelta(seconds=delay)
+    return Result(Outcome.RETRY_WAIT, reason)
+
+
+def _import(event: OutboundEvent, force: bool) -> Result:
+    appliance = event.appliance
+    existing = SupportSession.objects.filter(
+        appliance=appliance, lsid=event.lsid, report_complete=True
+    ).first()
+    if existing is not None and not force:
+        event.session = existing
+        log_step(
+            LogLevel.INFO,
+            LogStep.IMPORT,
+            "The support session is already imported; not fetching it again.",
+            appliance=appliance,
+            lsid=event.lsid,
+        )
+        return Result(Outcome.PROCESSED, "Already imported.")
+
+    event.attempts += 1
+    try:
+        reply = ApplianceClient(appliance).report_to_file("SupportSession", lsid=event.lsid)
+    except ApplianceError as exc:
+        return _fetch_failed(event, exc)
+    except TokenError as exc:
+        return _token_failed(event, exc)
+
+    with reply.file:
+        return _import_reply(event, reply.file, reply.size, force)
+
+
+def _import_reply(event: OutboundEvent, file: IO[bytes], size: int, force: bool) -> Result:
+    try:
+        scan = importer.scan(file)
+    except (XmlParseError, XmlRefused) as exc:
+        return _unreadable(event, file, size, exc)
+
+    head = scan.head_for(event.lsid)
+    if head is None:
+        return _no_report(event, scan)
+
+    links = find_links(head)
+    appliance = event.appliance
+    if not links.linked and not appliance.import_external_sessions:
+        return _skip_external(event, links.note)
+
+    session = importer.store(appliance, file, {event.lsid: links})[event.lsid]
+    event.session = session
+    if not head.complete:
+        return _not_final(event, session)
+    return _write_back(event, session, links)
+
+
+def _write_back(event: OutboundEvent, session: SupportSession, links: "object") -> Result:
+    from sessions.linking import Links
+
+    assert isinstance(links, Links)
+    appliance = event.appliance
+    _log_link(session, links)
+    open_records = [record for record in links.records if not record.is_closed]
+    for record in links.records:
+        if record.is_closed:
+            log_step(
+                LogLevel.INFO,
+                LogStep.SKIP,
+                f"{record.number} is closed; the session is linked but no work notes "
+                "are written and its state is left as it is.",
+                appliance=appliance,
+                lsid=session.lsid,
+                record=record.number,
+            )
+    planned = notes.plan_notes(session, appliance)
+    result = notes.write_notes(session, open_records, planned)
+    summary = f"{session.event_count} events; {result.written} notes written"
+    if result.already:
+        summary += f", {result.already} already written"
+    log_step(
+        LogLevel.INFO,
+        LogStep.IMPORT,
+        f"Imported support session: {summary}.",
+        appliance=appliance,
+        lsid=session.lsid,
+        record=links.describe(),
+    )
+    return Result(Outcome.PROCESSED, summary + ".")
+
+
+def _log_link(session: SupportSession, links: "object") -> None:
+    from sessions.linking import Links
+
+    assert isinstance(links, Links)
+    if links.linked:
+        message = f"Linked to {links.describe()} by {links.source.replace('_', ' ')}."
+    else:
+        message = "Stored as an external session (no record). " + links.note
+    log_step(
+        LogLevel.INFO,
+        LogStep.LINK,
+        message,
+        appliance=session.appliance,
+        lsid=session.lsid,
+        record=links.describe(),
+    )
+
+
+def _not_final(event: OutboundEvent, session: SupportSession) -> Result:
+    limit = settings.INTEGRATION["IMPORT_MAX_ATTEMPTS"]
+    if event.attempts < limit:
+        delay = retry_delay(event.attempts)
+        log_step(
+            LogLevel.INFO,
+            LogStep.IMPORT,
+            f"The report has no end time yet (attempt {event.attempts} of {limit}); "
+            f"fetching again in {delay:.0f} s.",
+            appliance=event.appliance,
+            lsid=event.lsid,
+        )
+        return _retry(event, "The report is not final yet (no end time).", delay)
+
+    SupportSession.objects.filter(pk=session.pk).update(incomplete=True)
+    message = (
+        f"The report never had an end time after {limit} attempts; the last partial "
+        "data is kept and flagged incomplete. No work notes were written."
+    )
+    log_step(LogLevel.WARNING, LogStep.IMPORT, message, appliance=event.appliance, lsid=event.lsid)
+    return Result(Outcome.INCOMPLETE, message)
+
+
+def _no_report(event: OutboundEvent, scan: importer.ScanResult) -> Result:
+    error = scan.error
+    if error is not None and not error.empty_list:
+        verdict = classify(200, error.root, error.code, error.text, has_error=True)
+        if verdict.kind == "auth_failed":
+            return _auth_failed(event, verdict.message)
+        text = verdict.message
+    else:
+        text = "The appliance returned an empty session list for this lsid."
+    return _no_data(event, text)
+
+
+def _no_data(event: OutboundEvent, text: str) -> Result:
+    limit = settings.INTEGRATION["IMPORT_MAX_ATTEMPTS"]
+    if event.attempts < limit:
+        delay = retry_delay(event.attempts)
+        log_step(
+            LogLevel.INFO,
+            LogStep.IMPORT,
+            f"No report yet (attempt {event.attempts} of {limit}): {text} "
+            f"Trying again in {delay:.0f} s.",
+            appliance=event.appliance,
+            lsid=event.lsid,
+        )
+        return _retry(event, text, delay)
+
+    log_step(
+        LogLevel.WARNING,
+        LogStep.IMPORT,
+        f"No report after {limit} attempts: {text}",
+        appliance=event.appliance,
+        lsid=event.lsid,
+    )
+    return Result(Outcome.REPORT_UNAVAILABLE, text)
+
+
+def _fetch_failed(event: OutboundEvent, exc: ApplianceError) -> Result:
+    if isinstance(exc, ApplianceAuthFailed):
+        return _auth_failed(event, exc.detail)
+    if isinstance(exc, ApplianceNoData):
+        return _no_data(event, exc.detail)
+    if isinstance(exc, ApplianceRateLimited):
+        return _retry(event, str(exc), max(exc.retry_after, 1.0))
+    if isinstance(exc, ApplianceBadReply):
+        code = Outcome.TOO_LARGE if "download cap" in exc.detail else Outcome.PARSE_ERROR
+        log_step(LogLevel.ERROR, LogStep.IMPORT, str(exc), appliance=event.appliance, lsid=event.lsid)
+        return Result(code, exc.detail)
+    return _transient(event, str(exc), unreachable=isinstance(exc, ApplianceUnreachable))
+
+
+def _transient(event: OutboundEvent, message: str, unreachable: bool) -> Result:
+    limit = settings.INTEGRATION["IMPORT_MAX_ATTEMPTS"]
+    log_step(
+        LogLevel.WARNING,
+        LogStep.API_CALL,
+        message,
+        appliance=event.appliance,
+        lsid=event.lsid,
+        attempt=event.attempts,
+    )
+    if event.attempts < limit:
+        return _retry(event, message, retry_delay(event.attempts))
+    return Result(Outcome.FAILED, message, "unreachable" if unreachable else "")
+
+
+def _token_failed(event: OutboundEvent, exc: TokenError) -> Result:
+    if exc.refused:
+        return _auth_failed(event, str(exc))
+    return _transient(event, str(exc), unreachable=True)
+
+
+def _auth_failed(event: OutboundEvent, text: str) -> Result:
+    message = text.strip() or "The appliance refused the API credentials."
+    log_step(
+        LogLevel.ERROR,
+        LogStep.API_CALL,
+        f"The appliance refused the API credentials while fetching the report: "
+        f"{message} Check the OAuth client ID and secret on the appliance record.",
+        appliance=event.appliance,
+        lsid=event.lsid,
+    )
+    return Result(Outcome.AUTH_FAILED, message)
+
+
+def _unreadable(event: OutboundEvent, file: IO[bytes], size: int, exc: Exception) -> Result:
+    file.seek(0)
+    raw = file.read(RAW_KEEP_BYTES + 1)
+    file.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
+    event.reply_size = size
+    event.reply_sha256 = digest.hexdigest()
+    event.reply_raw = raw if len(raw) <= RAW_KEEP_BYTES else None
+    OutboundEvent.objects.filter(pk=event.pk).update(
+        reply_raw=event.reply_raw, reply_size=size, reply_sha256=event.reply_sha256
+    )
+    message = str(exc)
+    log_step(
+        LogLevel.ERROR,
+        LogStep.IMPORT,
+        f"The report could not be read and was kept raw: {message}",
+        appliance=event.appliance,
+        lsid=event.lsid,
+        size=size,
+    )
+    return Result(Outcome.PARSE_ERROR, message)
+
+
+def _skip_external(event: OutboundEvent, note: str) -> Result:
+    message = (
+        f"Not imported: the session names no ServiceNow record and "
+        f"'import external sessions' is off. {note}"
+    ).strip()
+    log_step(LogLevel.INFO, LogStep.SKIP, message, appliance=event.appliance, lsid=event.lsid)
+    return Result(Outcome.SKIPPED, message, "external")
+
+
+# --- the sweeper and the re-fetch ---------------------------------------------
+
+
+def sweep(limit: int = 500) -> int:
+    """Queue events that are due or stranded; return how many were published."""
+    now = clock.now()
+    grace = now - timedelta(seconds=10)
+    due = (
+        Q(outcome=Outcome.PENDING_ENQUEUE, received_at__lte=grace)
+        | Q(outcome=Outcome.PENDING_ENQUEUE, next_attempt_at__isnull=False)
+        | Q(outcome=Outcome.RETRY_WAIT, next_attempt_at__lte=now)
+        | Q(outcome=Outcome.FETCHING, claimed_until__lt=now)
+    )
+    published = 0
+    ids = list(OutboundEvent.objects.filter(due).order_by("id").values_list("id", flat=True)[:limit])
+    for event_id in ids:
+        if dispatch.publish_now(event_id):
+            published += 1
+    return published
+
+
+def request_refetch(events: "object") -> tuple[int, int]:
+    """Queue a fresh fetch for each event; return (queued, skipped as in progress).
+
+    Each row goes through a model save (signals and the log see every one), and
+    publishing waits for the surrounding transaction to commit.
+    """
+    queued = skipped = 0
+    now = clock.now()
+    ids: list[int] = []
+    for event in events.select_related("appliance").iterator():  # type: ignore[attr-defined]
+        if event.outcome == Outcome.FETCHING and event.claimed_until and event.claimed_until > now:
+            skipped += 1
+            continue
+        event.outcome = Outcome.PENDING_ENQUEUE
+        event.reason = "Re-fetch requested from the admin."
+        event.reason_code = ""
+        event.attempts = 0
+        event.next_attempt_at = None
+        event.force_refetch = True
+        event.save(
+            update_fields=[
+                "outcome",
+                "reason",
+                "reason_code",
+                "attempts",
+                "next_attempt_at",
+                "force_refetch",
+            ]
+        )
+        log_step(
+            LogLevel.INFO,
+            LogStep.QUEUE,
+            "Re-fetch of the report requested.",
+            appliance=event.appliance,
+            lsid=event.lsid,
+        )
+        ids.append(event.pk)
+        queued += 1
+    transaction.on_commit(lambda: dispatch_many(ids))
+    return queued, skipped
+
+
+def dispatch_many(ids: list[int]) -> None:
+    """Publish a batch of imports; failures stay pending for the sweeper."""
+    for event_id in ids:
+        dispatch.publish_now(event_id, force=True)
+
+
+
+class ReportFileError(Exception):
+    """A saved report cannot be imported; nothing was written."""
+
+
+def import_saved_report(appliance: Appliance, file: IO[bytes]) -> list[str]:
+    """Import every session of a saved report through the normal path.
+
+    Returns one summary line per session. Raises ReportFileError, before writing
+    anything, when the file is not a usable report.
+    """
+    try:
+        scan = importer.scan(file)
+    except (XmlParseError, XmlRefused) as exc:
+        raise ReportFileError(f"The file is not a readable report: {exc}") from exc
+    if not scan.heads:
+        error = scan.error
+        text = f": {' '.join(error.text.split())}" if error and error.text.strip() else ""
+        raise ReportFileError(f"The file holds no report{text}".rstrip(".") + ".")
+
+    lines = []
+    wanted = {}
+    for head in scan.heads:
+        links = find_links(head)
+        if links.linked or appliance.import_external_sessions:
+            wanted[head.lsid] = links
+        else:
+            lines.append(f"{head.lsid}: skipped, names no record ({links.note})")
+    stored = importer.store(appliance, file, wanted)
+    for lsid, session in stored.items():
+        lines.append(f"{lsid}: {_file_import_summary(session, wanted[lsid])}")
+    return lines
+
+
+def _file_import_summary(session: SupportSession, links: "object") -> str:
+    from sessions.linking import Links
+
+    assert isinstance(links, Links)
+    if not session.report_complete:
+        SupportSession.objects.filter(pk=session.pk).update(incomplete=True)
+        return f"{session.event_count} events, incomplete (no end time), no notes"
+    open_records = [r for r in links.records if not r.is_closed]
+    written = notes.write_notes(
+        session, open_records, notes.plan_notes(session, session.appliance)
+    )
+    target = links.describe() or "no record"
+    return (
+        f"{session.event_count} events, linked to {target}, {written.written} notes "
+        f"written, {written.already} already written"
+    )
