@@ -1,0 +1,15 @@
+"""Settings for the unit tier: the production settings with test defaults."""
+
+import os
+
+os.environ.setdefault("INTEGRATION_ENV", "test")
+os.environ.setdefault("APPLIANCE_ALLOW_HTTP_LOOPBACK", "true")
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS", "oR3cMyGMX4e6rbKhYqtDPoM1QGMvLdFxnyHBB1BZfkE="
+)
+os.environ.setdefault("APPLIANCE_READ_TIMEOUT", "5")
+os.environ.setdefault("APPLIANCE_CONNECT_TIMEOUT", "2")
+
+from integration.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
