@@ -227,12 +227,18 @@ class ApplianceClient:
         return root
 
 
+REPORT_LIST_ROOTS = {"session_list"}
+
+
 def verdict_for_root(status: int, root: etree._Element) -> Verdict:
     """Classify a parsed reply by status, `<error>` root or child, then code."""
     name = local_name(root.tag)
     error = root if name == "error" else child(root, "error")
     if error is None:
-        return classify(status, name)
+        # A report list without a session means "nothing matches", like <error>;
+        # command lists (reps, teams) may be empty and still be an answer.
+        empty = name in REPORT_LIST_ROOTS and child(root, "session") is None
+        return classify(status, name, empty_list=empty)
     return classify(
         status,
         name,

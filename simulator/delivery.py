@@ -163,12 +163,13 @@ class RecipientQueue:
 
     def _attempt(self, pending: Pending) -> None:
         settings = self._settings
+        started = settings.clock.now()
         if pending.first_attempt is None:
-            pending.first_attempt = settings.clock.now()
+            pending.first_attempt = started
         pending.attempts += 1
         status, error = post_form(self.url, pending.event.fields, settings.timeout)
         outcome = self._outcome(pending, status)
-        self._log.record(self.url, pending, status, error, outcome)
+        self._log.record(self.url, pending, started, (status, error, outcome))
         if outcome == "retrying":
             self._stopped.wait(settings.retry_interval)
             return
@@ -188,8 +189,7 @@ class RecipientQueue:
 class AttemptLog:
     """Every delivery attempt, for tests and the control API."""
 
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
 
@@ -197,22 +197,21 @@ class AttemptLog:
         self,
         url: str,
         pending: Pending,
-        status: int | None,
-        error: str | None,
-        outcome: str,
+        started: float,
+        result: tuple[int | None, str | None, str],
     ) -> None:
-        """Append one attempt and what came of it."""
-        fields = pending.event.fields
+        """Append one attempt, stamped with when it began, and what came of it."""
+        status, error, outcome = result
         entry = {
             "recipient": url,
             "event": pending.event.name,
             "lsid": pending.event.lsid,
-            "external_key": fields.get("external_key", ""),
+            "external_key": pending.event.fields.get("external_key", ""),
             "attempt": pending.attempts,
             "status": status,
             "error": error,
             "outcome": outcome,
-            "time": self._clock.now(),
+            "time": started,
         }
         with self._lock:
             self._entries.append(entry)
@@ -237,7 +236,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._queues: dict[str, RecipientQueue] = {}
         self._faults = FaultPlan()
-        self.log = AttemptLog(settings.clock)
+        self.log = AttemptLog()
         for url in self._initial:
             self.add_recipient(url)
 

@@ -25,6 +25,7 @@ from simulator.state import TOKEN_LIFETIME, SimulatorConfig, SimulatorState
 MAX_BODY = 1024 * 1024
 AUTH_FAILED = "The API account could not be authenticated for this request."
 JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=UTF-8"
 
 
 class BodyTooLargeError(ValueError):
@@ -60,6 +61,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server: SimulatorServer
+    body: bytes = b""
 
     def do_GET(self) -> None:
         """Handle a GET request."""
@@ -89,22 +91,29 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         self.close_connection = True
         try:
-            self._route(method)
+            # Read the whole body first: closing a socket with unread input makes
+            # the kernel reset the connection, and the client may lose the answer.
+            self.body = self._read_body()
         except BodyTooLargeError as exc:
-            self._send(413, str(exc).encode(), "text/plain; charset=UTF-8")
+            self._send(413, str(exc).encode(), TEXT_TYPE)
+            return
+
+        self._route(method)
 
     def _route(self, method: str) -> None:
         path, _, query = self.path.partition("?")
-        if path.startswith("/_sim/"):
+        if method not in ("GET", "POST"):
+            self._send(405, b"Method Not Allowed", TEXT_TYPE, {"Allow": "GET, POST"})
+        elif path.startswith("/_sim/"):
             self._control(method, path)
         elif path == "/oauth2/token":
             self._token(method)
         elif path in ("/api/command", "/api/reporting"):
             self._xml_api(method, path, query)
         elif path == "/check_health" and method == "GET":
-            self._send(200, b"OK", "text/plain; charset=UTF-8")
+            self._send(200, b"OK", TEXT_TYPE)
         else:
-            self._send(404, b"Not Found", "text/plain; charset=UTF-8")
+            self._send(404, b"Not Found", TEXT_TYPE)
 
     def _send(
         self,
@@ -130,7 +139,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         xmlns = xml.namespace(self.server.config.namespace_style, api)
         self._send(status, xml.document(root, xmlns), xml.CONTENT_TYPE)
 
-    def _body(self) -> bytes:
+    def _read_body(self) -> bytes:
         raw = self.headers.get("Content-Length") or "0"
         length = int(raw) if raw.isdigit() else 0
         if length > MAX_BODY:
@@ -140,7 +149,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _token(self, method: str) -> None:
         credentials = self._basic_credentials()
-        fields = dict(parse_qsl(self._body().decode("utf-8", "replace")))
+        fields = dict(parse_qsl(self.body.decode("utf-8", "replace")))
         status, payload = self._token_reply(method, credentials, fields)
         self.server.state.record_call(
             {
@@ -221,11 +230,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return params
 
         content_type = self.headers.get("Content-Type", "").lower()
-        body = self._body()
         if content_type.startswith("multipart/"):
             return None
 
-        form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        form = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
         return {**params, **dict(form)}
 
     def _record_api_call(
@@ -254,9 +262,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._send_json(403, {"error": "the control API answers loopback only"})
             return
 
-        raw = self._body() if method == "POST" else b""
         try:
-            payload = json.loads(raw or b"{}")
+            payload = json.loads(self.body or b"{}")
         except ValueError as exc:
             self._send_json(400, {"error": f"the body must be a JSON object: {exc}"})
             return

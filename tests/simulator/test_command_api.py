@@ -163,3 +163,10 @@ def test_it_records_each_api_call_with_its_token(sim):
     assert calls[-1]["action"] == "check_health"
     assert calls[-1]["token"] == headers["Authorization"].split()[1]
     assert calls[-1]["authenticated"] is True
+
+
+def test_it_refuses_methods_other_than_get_and_post(sim):
+    reply = call(sim.url, "PUT", "/api/command?action=get_api_info", b"", bearer(sim))
+
+    assert reply.status == 405
+    assert reply.headers["Allow"] == "GET, POST"

@@ -45,3 +45,12 @@ def test_it_never_answers_a_second_request_on_the_same_socket(sim):
             second = b""
 
     assert second == b""
+
+
+def test_it_answers_only_the_first_of_two_pipelined_requests(sim):
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=2) as sock:
+        sock.sendall(REQUEST + REQUEST)
+
+        answers = read_until_closed(sock)
+
+    assert answers.count(b"HTTP/1.1 ") == 1
