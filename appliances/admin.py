@@ -19,6 +19,7 @@ from appliances.models import (
     EventType,
     RepUsername,
 )
+from itsm import extensions
 
 
 class SecretInput(forms.PasswordInput):
@@ -143,6 +144,21 @@ class ApplianceAdmin(admin.ModelAdmin):
             # Events to import can be chosen only once the record exists.
             fieldsets.append(("Miscellaneous", {"fields": ("events_to_import",)}))
         return fieldsets
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Buttons other apps register (e.g. Pull Support Sessions); this app
+        # does not import them.
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context["integration_tools"] = extensions.object_tools_for(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="API permissions")
     def permissions_display(self, obj: Appliance) -> str:

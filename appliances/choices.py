@@ -24,6 +24,7 @@ class LogStep(models.TextChoices):
     NOTE = "note", "Work note"
     SKIP = "skip", "Skipped"
     QUEUE = "queue", "Queue"
+    PULL = "pull", "Scheduled pull"
     CONFIG = "config", "Configuration"
 
 

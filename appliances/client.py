@@ -18,6 +18,9 @@ from appliances.xml import XmlParseError, XmlRefused, child, local_name, parse_b
 
 logger = logging.getLogger(__name__)
 
+# An appliance <error> document is far smaller than this; larger replies are data.
+ERROR_REPLY_MAX_BYTES = 64 * 1024
+
 # Tests replace this to count waits instead of sleeping.
 sleep: Callable[[float], None] = time.sleep
 
@@ -202,10 +205,16 @@ class ApplianceClient:
     def _is_auth_failure(self, reply: http.Reply) -> bool:
         if reply.status == 401:
             return True
-        head = reply.body[:4096] if reply.file is None else _peek(reply.file, 4096)
-        return b"authentication_failed" in head or (
-            b"<error" in head and b"uthenticat" in head
-        )
+        # An <error> document is small; a larger reply is data, and the words
+        # "authentication failed" inside data (a chat line) must not decide.
+        if reply.size > ERROR_REPLY_MAX_BYTES:
+            return False
+        body = reply.body if reply.file is None else _peek(reply.file, ERROR_REPLY_MAX_BYTES)
+        try:
+            root = parse_bytes(body)
+        except (XmlParseError, XmlRefused):
+            return False
+        return verdict_for_root(reply.status, root).kind == ReplyKind.AUTH_FAILED
 
     def _parse_small(self, reply: http.Reply) -> etree._Element:
         return self._raise_for_small(reply.status, reply.body, reply.headers)

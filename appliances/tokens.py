@@ -96,8 +96,14 @@ def _usable(row: ApplianceToken) -> str:
 
 def _claim_renewal(row: ApplianceToken) -> bool:
     now = clock.now()
+    margin = timedelta(seconds=settings.INTEGRATION["TOKEN_RENEW_MARGIN"])
+    # `row` may be stale: another worker may have renewed since we read it. Claim
+    # only while the stored token still needs renewal, or we would mint a second.
+    needs_renewal = (
+        Q(token_encrypted="") | Q(expires_at__isnull=True) | Q(expires_at__lte=now + margin)
+    )
     claimed = ApplianceToken.objects.filter(
-        Q(renewing_until__isnull=True) | Q(renewing_until__lt=now), pk=row.pk
+        Q(renewing_until__isnull=True) | Q(renewing_until__lt=now), needs_renewal, pk=row.pk
     ).update(renewing_until=now + timedelta(seconds=CLAIM_SECONDS))
     return claimed == 1
 

@@ -76,9 +76,13 @@ def _refuse_parsed_doctype(tree: Any) -> None:
         raise XmlRefused("DTD not allowed: the reply carries a DOCTYPE declaration.")
 
 
-def iterparse_file(stream: IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
-    """Yield (event, element) pairs from a report file, start and end events.
+def iterparse_file(
+    stream: IO[bytes], tags: tuple[str, ...] | None = None
+) -> Iterator[tuple[str, etree._Element]]:
+    """Yield (event, element) pairs from a report file, then ("done", root).
 
+    `tags` limits the start and end events to those names (`{*}name` matches any
+    namespace); the tree is still built, so a matched element has its children.
     Huge text nodes are allowed (a pasted log in a chat line is real data), while
     entities, DTDs and the network stay off. The caller clears what it consumed.
     """
@@ -86,7 +90,7 @@ def iterparse_file(stream: IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
     refuse_doctype(head)
     stream.seek(0)
     context = etree.iterparse(
-        stream, events=("start", "end"), **_parser_options(huge=True)
+        stream, events=("start", "end"), tag=tags, **_parser_options(huge=True)
     )
     checked = False
     try:
@@ -97,6 +101,10 @@ def iterparse_file(stream: IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
             yield event, element
     except etree.XMLSyntaxError as exc:
         raise XmlParseError(str(exc)) from exc
+    root = context.root
+    if not checked and root is not None:
+        _refuse_parsed_doctype(root.getroottree())
+    yield "done", root
 
 
 def text_of(element: etree._Element | None) -> str:

@@ -157,6 +157,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -240,6 +241,12 @@ INTEGRATION = {
     "SWEEP_INTERVAL_SECONDS": env.float("SWEEP_INTERVAL_SECONDS", default=5.0),
     "TRANSCRIPT_NOTE_MAX_CHARS": env.int("TRANSCRIPT_NOTE_MAX_CHARS", default=100_000),
     "APPLOG_RETENTION_DAYS": env.int("APPLOG_RETENTION_DAYS", default=90),
+    # The scheduled pull reads back this far before its watermark, so sessions
+    # that ended in the same second (or under a little clock skew) are not lost.
+    "PULL_OVERLAP_SECONDS": env.int("PULL_OVERLAP_SECONDS", default=300),
+    "PULL_FIRST_WINDOW_HOURS": env.int("PULL_FIRST_WINDOW_HOURS", default=24),
+    # Longer than the task time limit: a running pull is never taken over.
+    "PULL_CLAIM_SECONDS": env.int("PULL_CLAIM_SECONDS", default=900),
 }
 
 CELERY_BEAT_SCHEDULE = {

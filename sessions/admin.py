@@ -45,7 +45,7 @@ class OutboundEventAdmin(admin.ModelAdmin):
         "attempts",
         "session_link",
     )
-    list_filter = ("outcome", "event", "appliance", "reason_code")
+    list_filter = ("outcome", "source", "event", "appliance", "reason_code")
     search_fields = ("lsid", "external_key", "reason")
     list_select_related = ("appliance", "session")
     show_full_result_count = False

@@ -21,6 +21,14 @@ class Outcome(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class EventSource(models.TextChoices):
+    """Where an outbound event row came from; every source takes the same import."""
+
+    WEBHOOK = "webhook", "Webhook"
+    PULL = "pull", "Scheduled pull"
+    ADMIN = "admin", "Administrator"
+
+
 # Outcomes from which an import may start; the rest are final or in progress.
 CLAIMABLE = (Outcome.PENDING_ENQUEUE, Outcome.QUEUED, Outcome.RETRY_WAIT)
 

@@ -14,6 +14,7 @@ from typing import IO, Any
 from django.db import transaction
 
 from appliances.models import Appliance, EventType
+from sessions.bulk import event_row, upsert_events
 from sessions.linking import Links
 from sessions.models import (
     SessionCustomAttribute,
@@ -35,23 +36,7 @@ from sessions.report import (
 
 logger = logging.getLogger(__name__)
 
-BATCH = 2000
-EVENT_FIELDS = [
-    "event_type",
-    "timestamp",
-    "performed_by_type",
-    "performed_by_gsnumber",
-    "performed_by",
-    "destination_type",
-    "destination_gsnumber",
-    "destination",
-    "body",
-    "had_invalid_chars",
-    "filename",
-    "filesize",
-    "data",
-    "selected",
-]
+BATCH = 5000
 
 
 @dataclass
@@ -70,7 +55,7 @@ def scan(stream: IO[bytes]) -> ScanResult:
     Raises XmlParseError or XmlRefused for a document that cannot be used.
     """
     result = ScanResult()
-    for item in read_report(stream):
+    for item in read_report(stream, with_events=False):
         if isinstance(item, SessionHead):
             result.heads.append(item)
         elif isinstance(item, SessionDone):
@@ -99,8 +84,9 @@ class _Writer:
         self.selected = set(appliance.events_to_import.values_list("name", flat=True))
         self.stored: dict[str, SupportSession] = {}
         self.session: SupportSession | None = None
-        self.buffer: list[SessionEvent] = []
+        self.buffer: list[tuple[Any, ...]] = []
         self.event_types: set[str] = set()
+        self._selected: dict[str, bool] = {}
 
     def feed(self, item: object) -> None:
         if isinstance(item, SessionHead):
@@ -128,37 +114,33 @@ class _Writer:
             _upsert_related(self.session, head)
         self.stored[head.lsid] = self.session
 
-    def _event(self, item: ParsedEvent) -> SessionEvent:
+    def _event(self, item: ParsedEvent) -> tuple[Any, ...]:
+        assert self.session is not None
         self.event_types.add(item.event_type)
-        return SessionEvent(
-            session=self.session,
-            seq=item.seq,
-            event_type=item.event_type,
-            timestamp=to_datetime(item.timestamp),
-            performed_by_type=item.performed_by[0],
-            performed_by_gsnumber=item.performed_by[1],
-            performed_by=item.performed_by[2],
-            destination_type=item.destination[0],
-            destination_gsnumber=item.destination[1],
-            destination=item.destination[2],
-            body=item.body,
-            had_invalid_chars=item.had_invalid_chars,
-            filename=item.filename[:1024],
-            filesize=item.filesize,
-            data=item.data,
-            selected=self.appliance.imports_event_type(item.event_type, self.selected),
+        selected = self._selected.get(item.event_type)
+        if selected is None:
+            selected = self.appliance.imports_event_type(item.event_type, self.selected)
+            self._selected[item.event_type] = selected
+        return event_row(
+            self.session.pk,
+            item.seq,
+            item.event_type,
+            to_datetime(item.timestamp),
+            item.performed_by,
+            item.destination,
+            item.body,
+            item.had_invalid_chars,
+            item.filename,
+            item.filesize,
+            item.data,
+            selected,
         )
 
     def _flush(self) -> None:
         if not self.buffer:
             return
         with transaction.atomic():
-            SessionEvent.objects.bulk_create(
-                self.buffer,
-                update_conflicts=True,
-                unique_fields=["session", "seq"],
-                update_fields=EVENT_FIELDS,
-            )
+            upsert_events(self.buffer)
         self.buffer = []
 
     def _done(self, item: SessionDone) -> None:

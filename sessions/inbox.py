@@ -38,11 +38,15 @@ class Post:
 
 def parse_form(raw: bytes) -> list[tuple[str, str]]:
     """Return every field of a form body, repeated keys kept, invalid UTF-8 replaced."""
-    pairs = parse_qsl(raw, keep_blank_values=True)
-    return [
-        (key.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
-        for key, value in pairs
-    ]
+    # parse_qsl on bytes insists on ASCII and would raise on a raw non-ASCII byte
+    # (a 500 that stalls the appliance's feed); Latin-1 maps every byte to one
+    # character and back, so the UTF-8 decoding below still sees the exact bytes.
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    return [(_utf8(key), _utf8(value)) for key, value in pairs]
+
+
+def _utf8(text: str) -> str:
+    return text.encode("latin-1").decode("utf-8", "replace")
 
 
 def first(fields: list[tuple[str, str]], name: str) -> str:

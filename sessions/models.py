@@ -30,6 +30,12 @@ class OutboundEvent(models.Model):
     outcome = models.CharField(
         max_length=30, choices=choices.Outcome.choices, db_index=True
     )
+    source = models.CharField(
+        max_length=20,
+        choices=choices.EventSource.choices,
+        default=choices.EventSource.WEBHOOK,
+        db_index=True,
+    )
     reason_code = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -346,3 +352,8 @@ class NoteLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source} → {self.target_number}".strip()
+
+
+# Kept in its own module so this one stays readable; imported here so Django
+# registers it with this app.
+from sessions.pull_models import PullState  # noqa: E402, F401

@@ -1,5 +1,6 @@
 """The Support Sessions related list on task, call, interaction and CI forms (C13)."""
 
+from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 from django.urls import reverse
@@ -27,9 +28,14 @@ def support_sessions_list(request: HttpRequest, obj: Model) -> RelatedList | Non
     pk = obj.task_ptr_id if isinstance(obj, Task) and hasattr(obj, "task_ptr_id") else obj.pk
     sessions = SupportSession.objects.filter(**{f"{field}_id": pk}).order_by("-start_time")
     total = sessions.count()
+    # Link only to pages the user may open; without the permission the rows
+    # still show, as plain text.
+    linked = admin.site.get_model_admin(SupportSession).has_view_permission(request)
     rows = [
         RelatedRow(
-            url=reverse("admin:support_sessions_supportsession_change", args=[s.pk]),
+            url=reverse("admin:support_sessions_supportsession_change", args=[s.pk])
+            if linked
+            else "",
             cells=[
                 s.lsid,
                 s.start_time or "",
@@ -47,5 +53,5 @@ def support_sessions_list(request: HttpRequest, obj: Model) -> RelatedList | Non
         columns=["LSID", "Start", "End", "Representative", "Customer", "Events"],
         rows=rows,
         total=total,
-        more_url=f"{changelist}?{lookup}={pk}" if total > SHOWN else "",
+        more_url=f"{changelist}?{lookup}={pk}" if total > SHOWN and linked else "",
     )

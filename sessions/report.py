@@ -119,8 +119,12 @@ def decode_encoded_body(value: str) -> tuple[str, bool]:
         raw = base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError):
         return "\ufffd", True
-    text = raw.decode("utf-8", errors="replace")
-    replaced = "\ufffd" in text and b"\xef\xbf\xbd" not in raw
+    # Decode strictly first: a U+FFFD already in the text is data, so counting
+    # replacement characters afterwards cannot tell whether we replaced any.
+    try:
+        text, replaced = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, replaced = raw.decode("utf-8", errors="replace"), True
     cleaned, had_control = clean_text(text)
     return cleaned, replaced or had_control
 
@@ -151,78 +155,98 @@ def _children(element: etree._Element) -> dict[str, etree._Element]:
     return found
 
 
-def read_report(stream: IO[bytes]) -> Iterator[ReportItem]:
+_TAGS = ("{*}session", "{*}session_details", "{*}event", "{*}error")
+
+
+def read_report(stream: IO[bytes], with_events: bool = True) -> Iterator[ReportItem]:
     """Yield the report's sessions as head, events and done markers, in order.
 
+    Without `with_events` events are only counted (a cheap checking pass).
     Raises appliances.xml.XmlParseError or XmlRefused on a broken or refused document.
     """
-    reader = _Reader()
-    for event, element in iterparse_file(stream):
+    reader = _Reader(with_events)
+    for event, element in iterparse_file(stream, _TAGS):
         yield from reader.feed(event, element)
 
 
 class _Reader:
-    def __init__(self) -> None:
-        self.depth = 0
-        self.root = ""
+    """Turn the filtered parse events into report items.
+
+    Only sessions, their details, events and errors raise parse events; header
+    fields are read from the session's finished children when its details start
+    (or when the session ends, for a session without details).
+    """
+
+    def __init__(self, with_events: bool = True) -> None:
+        self.with_events = with_events
         self.sessions = 0
         self.head: SessionHead | None = None
         self.head_sent = False
         self.events = 0
-        self.in_details = False
 
-    def feed(self, event: str, element: etree._Element) -> Iterator[ReportItem]:
-        name = local_name(element.tag)
-        if event == "start":
-            self.depth += 1
-            yield from self._start(name, element)
+    def feed(self, event: str, element: Any) -> Iterator[ReportItem]:
+        if event == "done":
+            yield from self._root_end(element)
             return
 
-        self.depth -= 1
-        yield from self._end(name, element)
+        name = local_name(element.tag)
+        if event == "start":
+            yield from self._start(name, element)
+        else:
+            yield from self._end(name, element)
 
     def _start(self, name: str, element: etree._Element) -> Iterator[ReportItem]:
-        if self.depth == 1:
-            self.root = name
-        elif self.depth == 2 and name == "session":
+        if name == "session":
             self.head = SessionHead(lsid=(element.get("lsid") or "").strip().lower())
             self.head_sent = False
             self.events = 0
-        elif self.depth == 3 and name == "session_details" and self.head:
-            self.in_details = True
+        elif name == "session_details" and self.head is not None:
+            self._read_header(element.getparent())
             self.head_sent = True
             yield self.head
 
     def _end(self, name: str, element: etree._Element) -> Iterator[ReportItem]:
-        if self.depth == 3 and self.in_details and name == "event":
-            yield self._event(element)
+        parent = element.getparent()
+        if name == "event" and parent is not None and _is(parent, "session_details"):
+            if self.with_events:
+                yield self._event(element)
+            else:
+                self.events += 1
             _release(element)
-        elif self.depth == 2 and name == "session_details":
-            self.in_details = False
-            _release(element)
-        elif self.depth == 2 and self.head is not None:
-            self._header_child(name, element)
-            _release(element)
-        elif self.depth == 1 and name == "session" and self.head is not None:
+        elif name == "session" and self.head is not None:
             yield from self._session_end(element)
-        elif self.depth == 1 and name == "error":
-            yield ReportError(self.root, element.get("code", ""), element.text or "")
-        elif self.depth == 0:
-            yield from self._root_end(name, element)
+        elif name == "error" and (parent is None or parent.getparent() is None):
+            yield ReportError(
+                local_name(element.getroottree().getroot().tag),
+                element.get("code", ""),
+                element.text or "",
+            )
+
+    def _read_header(self, session: etree._Element | None) -> None:
+        if session is None or self.head is None:
+            return
+        for item in list(session):
+            name = local_name(item.tag)
+            if name == "session_details":
+                continue
+            self._header_child(name, item)
+            session.remove(item)
 
     def _session_end(self, element: etree._Element) -> Iterator[ReportItem]:
         assert self.head is not None
         self.sessions += 1
+        self._read_header(element)
         if not self.head_sent:
             yield self.head
         yield SessionDone(self.head.lsid, self.events)
         self.head = None
         _release(element)
 
-    def _root_end(self, name: str, element: etree._Element) -> Iterator[ReportItem]:
-        if name == "error":
-            yield ReportError(name, element.get("code", ""), element.text or "")
-        elif self.sessions == 0:
+    def _root_end(self, root: etree._Element | None) -> Iterator[ReportItem]:
+        if root is None:
+            return
+        name = local_name(root.tag)
+        if self.sessions == 0 and name != "error":
             yield ReportError(name, "", "", empty_list=True)
 
     def _header_child(self, name: str, element: etree._Element) -> None:

@@ -69,7 +69,9 @@ def scheduled_delays() -> list[float]:
         * 1.1
         for n in range(1, attempts + 1)
     ]
-    return [*retries, config["MISSING_ROW_DELAY"], config["IMPORT_CLAIM_SECONDS"]]
+    # A rate-limited fetch waits what the appliance asks, capped at the retry cap.
+    rate_limited = config["IMPORT_RETRY_MAX_SECONDS"]
+    return [*retries, rate_limited, config["MISSING_ROW_DELAY"], config["IMPORT_CLAIM_SECONDS"]]
 
 
 def process_event(event_id: int, force: bool = False) -> Result | None:
@@ -150,7 +152,9 @@ def _import(event: OutboundEvent, force: bool) -> Result:
             appliance=appliance,
             lsid=event.lsid,
         )
-        return Result(Outcome.PROCESSED, "Already imported.")
+        # A run that stopped between two notes left the rest unwritten; the
+        # ledger skips every note already written, so finishing them is safe.
+        return _write_back(event, existing, _stored_links(existing))
 
     event.attempts += 1
     try:
@@ -218,6 +222,19 @@ def _write_back(event: OutboundEvent, session: SupportSession, links: "object") 
         record=links.describe(),
     )
     return Result(Outcome.PROCESSED, summary + ".")
+
+
+def _stored_links(session: SupportSession) -> "object":
+    from sessions.linking import Links
+
+    return Links(
+        task=session.task.specific() if session.task else None,
+        call=session.call,
+        interaction=session.interaction,
+        configuration_item=session.configuration_item,
+        source=session.link_source,
+        note=session.link_note,
+    )
 
 
 def _log_link(session: SupportSession, links: "object") -> None:
@@ -303,7 +320,9 @@ def _fetch_failed(event: OutboundEvent, exc: ApplianceError) -> Result:
     if isinstance(exc, ApplianceNoData):
         return _no_data(event, exc.detail)
     if isinstance(exc, ApplianceRateLimited):
-        return _retry(event, str(exc), max(exc.retry_after, 1.0))
+        # A Retry-After of hours must not outlast the broker's redelivery window.
+        wait = min(max(exc.retry_after, 1.0), settings.INTEGRATION["IMPORT_RETRY_MAX_SECONDS"])
+        return _retry(event, str(exc), wait)
     if isinstance(exc, ApplianceBadReply):
         code = Outcome.TOO_LARGE if "download cap" in exc.detail else Outcome.PARSE_ERROR
         log_step(LogLevel.ERROR, LogStep.IMPORT, str(exc), appliance=event.appliance, lsid=event.lsid)
