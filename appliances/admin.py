@@ -157,7 +157,8 @@ class ApplianceAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["integration_tools"] = extensions.object_tools_for(request, obj)
+            tools = extensions.object_tools_for(request, obj)
+            extra_context["integration_tools"] = tools
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="API permissions")

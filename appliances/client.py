@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from django.conf import settings
@@ -93,15 +94,24 @@ def retry_after_seconds(headers: dict[str, str], attempt: int) -> float:
     value = headers.get("Retry-After", "").strip()
     if value.isdigit():
         return float(value)
-    if value:
-        when = email.utils.parsedate_to_datetime(value)
-        sent = headers.get("Date")
-        reference = email.utils.parsedate_to_datetime(sent) if sent else None
-        if when is not None and reference is not None:
+    when = _http_date(value)
+    if when is not None:
+        reference = _http_date(headers.get("Date", ""))
+        if reference is not None:
             return max((when - reference).total_seconds(), 0.0)
-        if when is not None:
-            return max(when.timestamp() - time.time(), 0.0)
+        return max(when.timestamp() - time.time(), 0.0)
+    # Missing or unreadable (a proxy's "soon", "2.5"): our own growing backoff.
     return float(2**attempt)
+
+
+def _http_date(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class ApplianceClient:
@@ -158,6 +168,7 @@ class ApplianceClient:
     ) -> http.Reply:
         config = settings.INTEGRATION
         attempts = config["MAX_429_RETRIES"]
+        waited = 0.0
         for attempt in range(attempts + 1):
             reply = self._send(method, path, params, token=token, to_file=to_file)
             if reply.status != 429:
@@ -165,7 +176,10 @@ class ApplianceClient:
 
             _close(reply)
             wait = retry_after_seconds(reply.headers, attempt + 1)
-            if attempt == attempts or wait > config["MAX_INLINE_WAIT"]:
+            # A person is waiting on an interactive call: the whole call, not
+            # each wait, stays within MAX_INLINE_WAIT.
+            budget = wait + waited if self.interactive else wait
+            if attempt == attempts or budget > config["MAX_INLINE_WAIT"]:
                 raise ApplianceRateLimited(
                     self.appliance,
                     f"the appliance is rate limiting (HTTP 429); it asks to wait "
@@ -178,6 +192,7 @@ class ApplianceClient:
                 wait,
             )
             sleep(wait)
+            waited += wait
         raise AssertionError("unreachable")
 
     def _send(
@@ -209,7 +224,8 @@ class ApplianceClient:
         # "authentication failed" inside data (a chat line) must not decide.
         if reply.size > ERROR_REPLY_MAX_BYTES:
             return False
-        body = reply.body if reply.file is None else _peek(reply.file, ERROR_REPLY_MAX_BYTES)
+        limit = ERROR_REPLY_MAX_BYTES
+        body = reply.body if reply.file is None else _peek(reply.file, limit)
         try:
             root = parse_bytes(body)
         except (XmlParseError, XmlRefused):

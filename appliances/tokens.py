@@ -100,11 +100,14 @@ def _claim_renewal(row: ApplianceToken) -> bool:
     # `row` may be stale: another worker may have renewed since we read it. Claim
     # only while the stored token still needs renewal, or we would mint a second.
     needs_renewal = (
-        Q(token_encrypted="") | Q(expires_at__isnull=True) | Q(expires_at__lte=now + margin)
+        Q(token_encrypted="")
+        | Q(expires_at__isnull=True)
+        | Q(expires_at__lte=now + margin)
     )
-    claimed = ApplianceToken.objects.filter(
-        Q(renewing_until__isnull=True) | Q(renewing_until__lt=now), needs_renewal, pk=row.pk
-    ).update(renewing_until=now + timedelta(seconds=CLAIM_SECONDS))
+    free = Q(renewing_until__isnull=True) | Q(renewing_until__lt=now)
+    claimed = ApplianceToken.objects.filter(free, needs_renewal, pk=row.pk).update(
+        renewing_until=now + timedelta(seconds=CLAIM_SECONDS)
+    )
     return claimed == 1
 
 

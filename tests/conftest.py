@@ -45,7 +45,9 @@ def appliance(db: Any, fake: FakeAppliance) -> Appliance:
 
 @pytest.fixture
 def make_incident(db: Any) -> Callable[..., Incident]:
-    def make(number: str, state: int = IncidentState.IN_PROGRESS, **fields: Any) -> Incident:
+    def make(
+        number: str, state: int = IncidentState.IN_PROGRESS, **fields: Any
+    ) -> Incident:
         return Incident.objects.create(
             number=number, state=state, short_description=f"Ticket {number}", **fields
         )
@@ -57,7 +59,11 @@ def make_incident(db: Any) -> Callable[..., Incident]:
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
     """Capture what would go to the broker instead of sending it."""
     captured: list[tuple[int, bool]] = []
-    monkeypatch.setattr(dispatch, "publisher", lambda event_id, force: captured.append((event_id, force)))
+    monkeypatch.setattr(
+        dispatch,
+        "publisher",
+        lambda event_id, force: captured.append((event_id, force)),
+    )
     return captured
 
 
@@ -83,7 +89,9 @@ def post_event(client: Client) -> Callable[..., Any]:
 
 @pytest.fixture
 def run_worker(
-    published: list[tuple[int, bool]], django_capture_on_commit_callbacks: Any, waits: list[float]
+    published: list[tuple[int, bool]],
+    django_capture_on_commit_callbacks: Any,
+    waits: list[float],
 ) -> Callable[[], list[Any]]:
     """Run every captured import as the worker would, until nothing is queued."""
 
@@ -115,3 +123,21 @@ def technician(db: Any) -> User:
 @pytest.fixture
 def end_user(db: Any) -> User:
     return User.objects.create_user("erin.enduser", "erin@example.com", "pw")
+
+
+@pytest.fixture
+def hook_appliance(db: Any) -> Appliance:
+    """The Default appliance for tests that never call it: no fake server to start
+    or stop (stopping one waits for its poll interval)."""
+    record = Appliance(
+        name="Default",
+        hostname="http://127.0.0.1:9",
+        client_id="test-client",
+        appliance_guid=GUID,
+        log_session_notes=True,
+        log_session_end=True,
+    )
+    record.client_secret = "test-secret"
+    record.outbound_event_token = HOOK_TOKEN
+    record.save()
+    return record

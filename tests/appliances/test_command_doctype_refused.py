@@ -18,7 +18,8 @@ from tests.fakes import Answer
 MARKER = "LEAKED-MARKER-0c4d2e8b91"
 NS = "https://www.beyondtrust.com/namespaces/API/command"
 HEALTH = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n\n<health_check><appliance id="g">host</appliance>'
+    b'<?xml version="1.0" encoding="UTF-8"?>\n\n'
+    b'<health_check><appliance id="g">host</appliance>'
     b"<version>24.3.1</version><success>1</success></health_check>"
 )
 
@@ -42,9 +43,18 @@ def _api_info(doctype: str, permission: str) -> bytes:
 
 def _doctypes(secret_file, fake):
     return {
-        "file-entity": (f'<!DOCTYPE api_information [<!ENTITY h SYSTEM "file://{secret_file}">]>', "&h;"),
-        "internal-entity": ('<!DOCTYPE api_information [<!ENTITY h "full_access">]>', "&h;"),
-        "external-dtd": (f'<!DOCTYPE api_information SYSTEM "{fake.url}/command.dtd">', "full_access"),
+        "file-entity": (
+            f'<!DOCTYPE api_information [<!ENTITY h SYSTEM "file://{secret_file}">]>',
+            "&h;",
+        ),
+        "internal-entity": (
+            '<!DOCTYPE api_information [<!ENTITY h "full_access">]>',
+            "&h;",
+        ),
+        "external-dtd": (
+            f'<!DOCTYPE api_information SYSTEM "{fake.url}/command.dtd">',
+            "full_access",
+        ),
         "bare": ("<!DOCTYPE api_information>", "full_access"),
     }
 
@@ -53,7 +63,9 @@ NAMES = ["file-entity", "internal-entity", "external-dtd", "bare"]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_it_fails_a_command_whose_answer_has_a_doctype(name, appliance, fake, secret_file):
+def test_it_fails_a_command_whose_answer_has_a_doctype(
+    name, appliance, fake, secret_file
+):
     doctype, value = _doctypes(secret_file, fake)[name]
     fake.default("command:get_api_info", Answer(200, _api_info(doctype, value)))
 
@@ -67,7 +79,9 @@ def test_it_fails_a_command_whose_answer_has_a_doctype(name, appliance, fake, se
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_it_reads_no_permission_from_a_refused_connection_test(name, appliance, fake, secret_file):
+def test_it_reads_no_permission_from_a_refused_connection_test(
+    name, appliance, fake, secret_file
+):
     doctype, value = _doctypes(secret_file, fake)[name]
     fake.default("command:check_health", Answer(200, HEALTH))
     fake.default("command:get_api_info", Answer(200, _api_info(doctype, value)))
@@ -83,7 +97,9 @@ def test_it_reads_no_permission_from_a_refused_connection_test(name, appliance, 
     assert MARKER not in stored.last_check_result
 
 
-def test_it_fails_a_small_report_whose_answer_has_a_doctype(appliance, fake, secret_file):
+def test_it_fails_a_small_report_whose_answer_has_a_doctype(
+    appliance, fake, secret_file
+):
     body = (
         f'<?xml version="1.0"?>\n<!DOCTYPE session_summary [<!ENTITY h SYSTEM "file://{secret_file}">]>'
         "<session_summary><count>&h;</count></session_summary>"
@@ -98,7 +114,9 @@ def test_it_fails_a_small_report_whose_answer_has_a_doctype(appliance, fake, sec
 
 @pytest.mark.parametrize("huge", [False, True], ids=["parse_bytes", "iterparse_file"])
 @pytest.mark.parametrize("name", NAMES)
-def test_it_refuses_a_doctype_in_both_parser_configurations(name, huge, fake, secret_file):
+def test_it_refuses_a_doctype_in_both_parser_configurations(
+    name, huge, fake, secret_file
+):
     doctype, value = _doctypes(secret_file, fake)[name]
     body = _api_info(doctype, value)
 

@@ -11,10 +11,10 @@ import traceback
 from dataclasses import replace
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from appliances import tokens
-from appliances.client import ApplianceClient
+from appliances.client import ApplianceAuthFailed, ApplianceClient
 from appliances.models import ApplianceToken, ApplicationLog
 from sessions.models import OutboundEvent
 from tests.clocks import drain_retries, freeze_clock
@@ -43,16 +43,24 @@ def _fetch(appliance, lsid):
     reply.file.close()
 
 
-# SQLite's shared-cache in-memory test database answers "table is locked" rather
-# than waiting, so the threads take turns per SQL statement and read without
-# read locks. Statements still interleave freely, which is where a renewal race
-# lives.
+# SQLite's shared-cache in-memory test database answers "table is locked" at
+# once where a file database would wait (its busy timeout). So the threads take
+# turns per SQL statement, read without read locks, and a locked statement is
+# tried again, as the busy timeout would. Statements still interleave freely,
+# which is where a renewal race lives.
 DB_LOCK = threading.Lock()
 
 
 def _one_statement_at_a_time(execute, sql, params, many, context):
-    with DB_LOCK:
-        return execute(sql, params, many, context)
+    for _ in range(500):
+        with DB_LOCK:
+            try:
+                return execute(sql, params, many, context)
+            except OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+        threading.Event().wait(0.005)
+    raise AssertionError(f"still locked: {sql}")
 
 
 def _in_threads(count, work):
@@ -67,7 +75,7 @@ def _in_threads(count, work):
             start.wait()
             with connection.execute_wrapper(_one_statement_at_a_time):
                 work(n)
-        except Exception:  # noqa: BLE001 - reported to the test below
+        except Exception:
             errors.append(traceback.format_exc())
         finally:
             connection.close()
@@ -77,13 +85,15 @@ def _in_threads(count, work):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     assert not any(thread.is_alive() for thread in threads)
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("workers", [2, 8, 31])
-def test_it_mints_one_token_for_many_workers_starting_at_once(workers, appliance, fake, waits):
+def test_it_mints_one_token_for_many_workers_starting_at_once(
+    workers, appliance, fake, waits
+):
     _slow_tokens(fake)
     _many_connections(fake)
     ApplianceToken.objects.create(appliance=appliance)  # the cache row, still empty
@@ -99,7 +109,9 @@ def test_it_mints_one_token_for_many_workers_starting_at_once(workers, appliance
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_mints_one_token_when_workers_arrive_just_after_a_renewal(appliance, fake, waits):
+def test_it_mints_one_token_when_workers_arrive_just_after_a_renewal(
+    appliance, fake, waits
+):
     # Late workers read the empty row, then the first renewal finishes before
     # they try to claim: they must take the new token, not mint another.
     _slow_tokens(fake, 0.05)
@@ -119,7 +131,13 @@ def test_it_mints_one_token_when_workers_arrive_just_after_a_renewal(appliance, 
 
 
 def test_it_imports_after_someone_else_used_up_the_thirty_tokens(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks, monkeypatch
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     make_incident(TICKET)
     clock = freeze_clock(monkeypatch)
@@ -129,9 +147,11 @@ def test_it_imports_after_someone_else_used_up_the_thirty_tokens(
     fake.report(lsid, build_report(ReportSpec(lsid, TICKET)))
     fake.default(
         f"report:{lsid}",
-        lambda call: Answer(200, build_report(ReportSpec(lsid, TICKET)))
-        if fake._token_valid(call)
-        else Answer(401, _auth_error()),
+        lambda call: (
+            Answer(200, build_report(ReportSpec(lsid, TICKET)))
+            if fake._token_valid(call)
+            else Answer(401, _auth_error())
+        ),
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -147,7 +167,9 @@ def test_it_imports_after_someone_else_used_up_the_thirty_tokens(
     "elapsed, renews",
     [(0, False), (3299, False), (3301, True), (3590, True), (3700, True)],
 )
-def test_it_renews_before_sending_a_token_within_its_margin(elapsed, renews, appliance, fake, monkeypatch):
+def test_it_renews_before_sending_a_token_within_its_margin(
+    elapsed, renews, appliance, fake, monkeypatch
+):
     clock = freeze_clock(monkeypatch)
     first = tokens.get_token(appliance)
     lsid = _lsid(2)
@@ -166,7 +188,13 @@ def test_it_keeps_a_margin_of_at_least_a_minute(settings):
 
 
 def test_it_stops_after_one_renewal_when_every_token_is_refused(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks, monkeypatch
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     make_incident(TICKET)
     clock = freeze_clock(monkeypatch)
@@ -185,13 +213,17 @@ def test_it_stops_after_one_renewal_when_every_token_is_refused(
     assert alert.appliance == appliance
 
 
-def test_it_needs_at_most_two_tokens_for_an_hour_of_steady_work(appliance, fake, monkeypatch):
+def test_it_needs_at_most_two_tokens_for_an_hour_of_steady_work(
+    appliance, fake, monkeypatch
+):
     clock = freeze_clock(monkeypatch)
     fake.default(
         "command:get_api_info",
-        lambda call: Answer(200, b"<api_information/>")
-        if fake._token_valid(call)
-        else Answer(401, _auth_error()),
+        lambda call: (
+            Answer(200, b"<api_information/>")
+            if fake._token_valid(call)
+            else Answer(401, _auth_error())
+        ),
     )
 
     for _ in range(361):
@@ -207,12 +239,14 @@ def test_it_shows_no_token_or_secret_in_logs_pages_or_stored_rows(
 ):
     freeze_clock(monkeypatch)
     fake.default("command:get_api_info", Answer(401, _auth_error()))
-    with pytest.raises(Exception):
+    with pytest.raises(ApplianceAuthFailed):
         ApplianceClient(appliance).command("get_api_info")
     client.force_login(admin_user)
 
     pages = [
-        client.get(f"/admin/appliances/appliance/{appliance.pk}/change/").content.decode(),
+        client.get(
+            f"/admin/appliances/appliance/{appliance.pk}/change/"
+        ).content.decode(),
         client.get("/admin/appliances/applicationlog/").content.decode(),
     ]
     texts = [

@@ -40,7 +40,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="package")
 def playwright(django_db_setup: None, live_server: Any) -> Iterator[Any]:
     if CHROMIUM is None:
-        pytest.skip("no `chromium` on PATH: apt-get install chromium")
+        pytest.skip("Chromium is not installed: no `chromium` on PATH")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

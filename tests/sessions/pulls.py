@@ -20,7 +20,8 @@ def listing(*lsids: str, root: str = "session_summary_list") -> bytes:
         for lsid in lsids
     )
     ns = "https://www.beyondtrust.com/namespaces/API/reporting"
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n\n<{root} xmlns="{ns}">{rows}</{root}>'.encode()
+    document = f'<{root} xmlns="{ns}">{rows}</{root}>'
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n\n{document}'.encode()
 
 
 def answer_listing(fake: FakeAppliance, *lsids: str) -> None:

@@ -56,7 +56,9 @@ def broker_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]
         monkeypatch.setenv("CELERY_BROKER_URL", url)
         production = runpy.run_path(str(SETTINGS_FILE))
         for name in BROKER_SETTINGS:
-            monkeypatch.setitem(celery_app.conf, name.lower(), production[f"CELERY_{name}"])
+            monkeypatch.setitem(
+                celery_app.conf, name.lower(), production[f"CELERY_{name}"]
+            )
         _drop_broker_pools()
 
     yield use
@@ -112,13 +114,20 @@ def test_it_answers_200_and_keeps_the_events_pending_while_the_broker_is_down(
     broker_at(f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
     monkeypatch.setattr(dispatch, "publisher", dispatch._default_publisher)
 
-    answers = [_post_bounded(end_event(lsid, "INC0010094", 1733240467 + n)) for n, lsid in enumerate(LSIDS)]
+    answers = [
+        _post_bounded(end_event(lsid, "INC0010094", 1733240467 + n))
+        for n, lsid in enumerate(LSIDS)
+    ]
 
     assert [answer.status_code for answer in answers] == [200, 200]
     events = OutboundEvent.objects.order_by("id")
-    assert [(e.lsid, e.outcome) for e in events] == [(lsid, "pending_enqueue") for lsid in LSIDS]
+    assert [(e.lsid, e.outcome) for e in events] == [
+        (lsid, "pending_enqueue") for lsid in LSIDS
+    ]
     assert bytes(events[0].raw_body) == end_event(LSIDS[0], "INC0010094", 1733240467)
-    warnings = ApplicationLog.objects.filter(level="WARNING", step="queue").order_by("id")
+    warnings = ApplicationLog.objects.filter(level="WARNING", step="queue").order_by(
+        "id"
+    )
     assert [w.lsid for w in warnings] == list(LSIDS)
     assert all(w.appliance_id == appliance.pk for w in warnings)
     assert all("broker could not be reached" in w.message for w in warnings)
@@ -128,7 +137,14 @@ def test_it_answers_200_and_keeps_the_events_pending_while_the_broker_is_down(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_queues_what_was_stored_during_the_outage_once_when_the_broker_is_back(
-    broker_at, refused_port, appliance, fake, make_incident, monkeypatch, published, run_worker
+    broker_at,
+    refused_port,
+    appliance,
+    fake,
+    make_incident,
+    monkeypatch,
+    published,
+    run_worker,
 ):
     incident = make_incident("INC0010094")
     for lsid in LSIDS:
@@ -136,14 +152,23 @@ def test_it_queues_what_was_stored_during_the_outage_once_when_the_broker_is_bac
     broker_at(f"redis://127.0.0.1:{refused_port}/0")
     monkeypatch.setattr(dispatch, "publisher", dispatch._default_publisher)
     for n, lsid in enumerate(LSIDS):
-        assert _post_bounded(end_event(lsid, "INC0010094", 1733240467 + n)).status_code == 200
+        assert (
+            _post_bounded(end_event(lsid, "INC0010094", 1733240467 + n)).status_code
+            == 200
+        )
 
     # The broker is back (a capturing publisher), and the sweeper's grace has passed.
-    monkeypatch.setattr(dispatch, "publisher", lambda event_id, force: published.append((event_id, force)))
+    monkeypatch.setattr(
+        dispatch,
+        "publisher",
+        lambda event_id, force: published.append((event_id, force)),
+    )
     later = clock.now() + timedelta(minutes=1)
     monkeypatch.setattr(clock, "now", lambda: later)
     first = services.sweep()
-    outcomes_after_first = list(OutboundEvent.objects.order_by("id").values_list("outcome", flat=True))
+    outcomes_after_first = list(
+        OutboundEvent.objects.order_by("id").values_list("outcome", flat=True)
+    )
     second = services.sweep()
 
     assert (first, second) == (2, 0)

@@ -46,7 +46,9 @@ def test_it_publishes_only_once_the_row_is_visible_to_another_connection(
     probe: list[tuple[int, bool, bool]] = []
 
     def probing_publisher(event_id: int, force: bool) -> None:
-        probe.append((event_id, connection.in_atomic_block, _visible_elsewhere(event_id)))
+        probe.append(
+            (event_id, connection.in_atomic_block, _visible_elsewhere(event_id))
+        )
 
     monkeypatch.setattr(dispatch, "publisher", probing_publisher)
     publish_after_commit = dispatch.publish_after_commit
@@ -71,7 +73,9 @@ def test_it_publishes_only_once_the_row_is_visible_to_another_connection(
     assert result is not None and result.outcome == "processed"
 
 
-@pytest.mark.parametrize("failure", [OperationalError("disk I/O error"), RuntimeError("boom")])
+@pytest.mark.parametrize(
+    "failure", [OperationalError("disk I/O error"), RuntimeError("boom")]
+)
 def test_it_publishes_nothing_and_answers_5xx_when_the_receivers_transaction_rolls_back(
     failure, appliance, published, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -97,17 +101,26 @@ def test_it_publishes_nothing_and_answers_5xx_when_the_receivers_transaction_rol
     assert OutboundEvent.objects.count() == 0
 
 
-def test_it_publishes_nothing_when_a_refetch_is_rolled_back(appliance, published, django_capture_on_commit_callbacks):
+def test_it_publishes_nothing_when_a_refetch_is_rolled_back(
+    appliance, published, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
     event = OutboundEvent.objects.create(
-        appliance=appliance, lsid=LSID, event="support_conference_end", raw_body=b"", outcome="report_unavailable"
+        appliance=appliance,
+        lsid=LSID,
+        event="support_conference_end",
+        raw_body=b"",
+        outcome="report_unavailable",
     )
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            services.request_refetch(OutboundEvent.objects.all())
-            raise RuntimeError("the admin action failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.request_refetch(OutboundEvent.objects.all())
+        raise RuntimeError("the admin action failed")
 
     assert published == []
     event.refresh_from_db()

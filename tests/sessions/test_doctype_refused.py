@@ -29,7 +29,9 @@ def leak_files(tmp_path):
     secret = tmp_path / "hostname"
     secret.write_text(MARKER + "\n")
     dtd = tmp_path / "evil.dtd"
-    dtd.write_text(f'<!ENTITY leak SYSTEM "file://{secret}">\n<!ENTITY inline "{MARKER}">\n')
+    dtd.write_text(
+        f'<!ENTITY leak SYSTEM "file://{secret}">\n<!ENTITY inline "{MARKER}">\n'
+    )
     return {"secret": secret, "dtd": dtd}
 
 
@@ -53,13 +55,23 @@ def socket_guard(monkeypatch):
 def _variants(fake, files):
     secret, dtd = files["secret"], files["dtd"]
     return {
-        "file-entity": (f'<!DOCTYPE session_list [\n <!ENTITY x SYSTEM "file://{secret}">\n]>', "&x;"),
-        "file-entity-plain-path": (f'<!DOCTYPE session_list [<!ENTITY x SYSTEM "{secret}">]>', "&x;"),
+        "file-entity": (
+            f'<!DOCTYPE session_list [\n <!ENTITY x SYSTEM "file://{secret}">\n]>',
+            "&x;",
+        ),
+        "file-entity-plain-path": (
+            f'<!DOCTYPE session_list [<!ENTITY x SYSTEM "{secret}">]>',
+            "&x;",
+        ),
         "param-entity": (
-            f'<!DOCTYPE session_list [\n <!ENTITY % ext SYSTEM "file://{dtd}">\n %ext;\n]>',
+            "<!DOCTYPE session_list [\n"
+            f' <!ENTITY % ext SYSTEM "file://{dtd}">\n %ext;\n]>',
             "&leak; &inline;",
         ),
-        "internal-entity": ('<!DOCTYPE session_list [<!ENTITY desk "Kestrel desk">]>', "&desk;"),
+        "internal-entity": (
+            '<!DOCTYPE session_list [<!ENTITY desk "Kestrel desk">]>',
+            "&desk;",
+        ),
         "entity-expansion": (
             "<!DOCTYPE session_list [\n"
             ' <!ENTITY a "xxxxxxxxxx">\n'
@@ -70,9 +82,13 @@ def _variants(fake, files):
             + "]>",
             "&f;",
         ),
-        "external-dtd-http": (f'<!DOCTYPE session_list SYSTEM "{fake.url}/reporting.dtd">', "plain"),
+        "external-dtd-http": (
+            f'<!DOCTYPE session_list SYSTEM "{fake.url}/reporting.dtd">',
+            "plain",
+        ),
         "external-dtd-public": (
-            f'<!DOCTYPE session_list PUBLIC "-//BT//Report//EN" "{fake.url}/public.dtd">',
+            '<!DOCTYPE session_list PUBLIC "-//BT//Report//EN" '
+            f'"{fake.url}/public.dtd">',
             "plain",
         ),
         "external-entity-http": (
@@ -81,18 +97,25 @@ def _variants(fake, files):
         ),
         "bare-doctype": ("<!DOCTYPE session_list>", "plain"),
         "after-comment-and-pi": (
-            f'<!-- exported --><?bt note="x"?>\n<!DOCTYPE session_list [<!ENTITY x SYSTEM "file://{secret}">]>',
+            '<!-- exported --><?bt note="x"?>\n'
+            f'<!DOCTYPE session_list [<!ENTITY x SYSTEM "file://{secret}">]>',
             "&x;",
         ),
         "after-a-long-prolog": (
-            "<!--" + "p" * 70_000 + f'-->\n<!DOCTYPE session_list [<!ENTITY x SYSTEM "file://{secret}">]>',
+            "<!--"
+            + "p" * 70_000
+            + f'-->\n<!DOCTYPE session_list [<!ENTITY x SYSTEM "file://{secret}">]>',
             "&x;",
         ),
     }
 
 
-def _body(doctype: str, use: str, encoding: str = "UTF-8", declaration: bool = True) -> bytes:
-    report = build_report(ReportSpec(LSID, TICKET, chats=[("customer", f"Machine name is {USE}")]))
+def _body(
+    doctype: str, use: str, encoding: str = "UTF-8", declaration: bool = True
+) -> bytes:
+    report = build_report(
+        ReportSpec(LSID, TICKET, chats=[("customer", f"Machine name is {USE}")])
+    )
     text = report.decode().replace(DECLARATION.decode(), "", 1).replace(USE, use)
     prolog = f'<?xml version="1.0" encoding="{encoding}"?>\n' if declaration else ""
     return (prolog + doctype + "\n" + text).encode(encoding)
@@ -123,7 +146,10 @@ def _assert_refused(fake, incident):
     assert SessionCustomer.objects.count() == 0
     assert not JournalEntry.objects.filter(element_id=incident.sys_id).exists()
     # Only the token and the report itself: no DTD or entity was fetched.
-    assert sorted(call.path for call in fake.calls) == ["/api/reporting", "/oauth2/token"]
+    assert sorted(call.path for call in fake.calls) == [
+        "/api/reporting",
+        "/oauth2/token",
+    ]
 
 
 VARIANT_NAMES = [
@@ -200,7 +226,9 @@ def test_it_refuses_a_doctype_in_any_encoding(
 
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
-def test_it_refuses_a_saved_file_with_a_doctype(name, appliance, fake, leak_files, tmp_path, caplog):
+def test_it_refuses_a_saved_file_with_a_doctype(
+    name, appliance, fake, leak_files, tmp_path, caplog
+):
     doctype, use = _variants(fake, leak_files)[name]
     path = tmp_path / "report.xml"
     path.write_bytes(_body(doctype, use))

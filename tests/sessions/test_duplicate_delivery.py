@@ -17,17 +17,30 @@ from sessions.models import OutboundEvent, SupportSession
 from tests.conftest import HOOK_TOKEN, RECEIVER
 from tests.reports import ReportSpec, build_report, end_event
 
-CASE = Path(__file__).resolve().parents[1] / "fixtures" / "cases" / "F11-duplicate-delivery"
+CASE = (
+    Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "cases"
+    / "F11-duplicate-delivery"
+)
 LSID = "fccd1d3b4594d440df848aebfcc99237"
 PAIRS = 4
 
 
 def _journal(incident) -> int:
-    return JournalEntry.objects.filter(element_id=incident.sys_id, element="work_notes").count()
+    return JournalEntry.objects.filter(
+        element_id=incident.sys_id, element="work_notes"
+    ).count()
 
 
 def test_it_absorbs_the_same_event_delivered_again_five_minutes_later(
-    appliance, fake, make_incident, post_event, run_worker, monkeypatch, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident("INC0010092")
     fake.report(LSID, (CASE / "reply.xml").read_bytes())
@@ -45,21 +58,41 @@ def test_it_absorbs_the_same_event_delivered_again_five_minutes_later(
     assert (first.status_code, second.status_code) == (200, 200)
     assert first.json() == second.json()
     event = OutboundEvent.objects.get()
-    assert (event.outcome, event.delivery_count, event.last_delivery_at) == ("processed", 2, later)
+    assert (event.outcome, event.delivery_count, event.last_delivery_at) == (
+        "processed",
+        2,
+        later,
+    )
     assert results == []
     session = SupportSession.objects.get()
-    assert (session.event_count, session.reps.count(), session.customers.count()) == (12, 1, 1)
+    assert (session.event_count, session.reps.count(), session.customers.count()) == (
+        12,
+        1,
+        1,
+    )
     assert _journal(incident) == 3
     assert len(fake.report_calls(LSID)) == 1
-    assert ApplicationLog.objects.filter(message__startswith="Repeated delivery").count() == 1
+    assert (
+        ApplicationLog.objects.filter(message__startswith="Repeated delivery").count()
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
     ("changed", "value"),
-    [("version", "4"), ("external_key", "INC0099999"), ("appliance_id", "5B0E2D7C91A44F638E2BC4D1A7F09E36")],
+    [
+        ("version", "4"),
+        ("external_key", "INC0099999"),
+        ("appliance_id", "5B0E2D7C91A44F638E2BC4D1A7F09E36"),
+    ],
 )
 def test_it_treats_a_redelivery_with_other_non_identity_fields_as_the_same_event(
-    changed, value, appliance, post_event, published, django_capture_on_commit_callbacks
+    changed,
+    value,
+    hook_appliance,
+    post_event,
+    published,
+    django_capture_on_commit_callbacks,
 ):
     body = end_event(LSID, "INC0010092").decode()
     fields = dict(pair.split("=", 1) for pair in body.split("&"))
@@ -75,11 +108,15 @@ def test_it_treats_a_redelivery_with_other_non_identity_fields_as_the_same_event
 
 
 def test_it_keeps_an_end_event_with_another_timestamp_or_lsid_as_its_own_row(
-    appliance, post_event, published, django_capture_on_commit_callbacks
+    hook_appliance, post_event, published, django_capture_on_commit_callbacks
 ):
     other = "0" * 31 + "1"
     with django_capture_on_commit_callbacks(execute=True):
-        for body in (end_event(LSID), end_event(LSID, timestamp=1733240468), end_event(other)):
+        for body in (
+            end_event(LSID),
+            end_event(LSID, timestamp=1733240468),
+            end_event(other),
+        ):
             assert post_event(body).status_code == 200
 
     assert OutboundEvent.objects.filter(delivery_count=1).count() == 3
@@ -87,7 +124,12 @@ def test_it_keeps_an_end_event_with_another_timestamp_or_lsid_as_its_own_row(
 
 
 def test_it_stores_a_survey_for_the_same_session_as_its_own_unhandled_row(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident("INC0010092")
     fake.report(LSID, (CASE / "reply.xml").read_bytes())
@@ -101,8 +143,14 @@ def test_it_stores_a_survey_for_the_same_session_as_its_own_unhandled_row(
     run_worker()
 
     assert answer.status_code == 200
-    survey = OutboundEvent.objects.get(event="support_conference_customer_exit_survey_completed")
-    assert (survey.outcome, survey.delivery_count, survey.lsid) == ("unhandled", 1, LSID)
+    survey = OutboundEvent.objects.get(
+        event="support_conference_customer_exit_survey_completed"
+    )
+    assert (survey.outcome, survey.delivery_count, survey.lsid) == (
+        "unhandled",
+        1,
+        LSID,
+    )
     assert OutboundEvent.objects.get(event="support_conference_end").delivery_count == 1
     assert len(fake.report_calls(LSID)) == 1
     assert _journal(incident) == notes_before == 3
@@ -124,7 +172,9 @@ def test_it_absorbs_pairs_of_deliveries_that_arrive_at_the_same_time(
     run_worker()
 
     assert statuses == [200] * 2 * PAIRS
-    assert sorted(OutboundEvent.objects.values_list("lsid", "delivery_count")) == [(lsid, 2) for lsid in lsids]
+    assert sorted(OutboundEvent.objects.values_list("lsid", "delivery_count")) == [
+        (lsid, 2) for lsid in lsids
+    ]
     assert SupportSession.objects.count() == PAIRS
     assert set(OutboundEvent.objects.values_list("outcome", flat=True)) == {"processed"}
     assert _journal(incident) == 2 * PAIRS
@@ -142,7 +192,11 @@ def _serialise_writers_like_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
     taken right before the receiver's transaction and released after it.
     """
     write_lock = threading.Lock()
-    new_event, log, publish_after_commit = inbox._new_event, inbox._log, dispatch.publish_after_commit
+    new_event, log, publish_after_commit = (
+        inbox._new_event,
+        inbox._log,
+        dispatch.publish_after_commit,
+    )
 
     def begin(*args: Any) -> Any:
         assert write_lock.acquire(timeout=10)

@@ -21,8 +21,15 @@ from tests.reports import ReportSpec, build_report, end_event
 
 LSID = "e512da433387202c46a0e62789f5c2fe"
 TICKET = "INC0010085"
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "cases" / "F05-encoded-body" / "reply.xml"
+FIXTURE = (
+    Path(__file__).parent.parent
+    / "fixtures"
+    / "cases"
+    / "F05-encoded-body"
+    / "reply.xml"
+)
 FORBIDDEN_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REP = '<performed_by type="representative" gsnumber="2">Marta Kowalczyk</performed_by>'
 CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
 
 
@@ -36,7 +43,11 @@ def _b64(raw: bytes, wrap: int = 0) -> str:
 @pytest.mark.parametrize("control", CONTROLS, ids=[f"0x{ord(c):02x}" for c in CONTROLS])
 @pytest.mark.parametrize("position", ["start", "middle", "end"])
 def test_it_replaces_each_control_character_wherever_it_sits(control, position):
-    text = {"start": f"{control}abc", "middle": f"ab{control}c", "end": f"abc{control}"}[position]
+    text = {
+        "start": f"{control}abc",
+        "middle": f"ab{control}c",
+        "end": f"abc{control}",
+    }[position]
     expected = text.replace(control, "\ufffd")
 
     assert decode_encoded_body(_b64(text.encode())) == (expected, True)
@@ -45,8 +56,12 @@ def test_it_replaces_each_control_character_wherever_it_sits(control, position):
 @pytest.mark.parametrize(
     "raw, expected, flagged",
     [
-        (b"Step 1:\tunplug\r\nStep 2:\nplug in", "Step 1:\tunplug\r\nStep 2:\nplug in", False),
-        ("Grüße – Köln 👍".encode(), "Grüße – Köln 👍", False),
+        (
+            b"Step 1:\tunplug\r\nStep 2:\nplug in",
+            "Step 1:\tunplug\r\nStep 2:\nplug in",
+            False,
+        ),
+        ("Grüße \u2013 Köln 👍".encode(), "Grüße \u2013 Köln 👍", False),
         ("already \ufffd in the text".encode(), "already \ufffd in the text", False),
         (b"caf\xe9 menu", "caf\ufffd menu", True),
         (b"\x80lead", "\ufffdlead", True),
@@ -74,7 +89,9 @@ def test_it_decodes_utf8_and_flags_only_what_it_replaced(raw, expected, flagged)
 
 
 def test_it_reads_base64_broken_over_lines():
-    raw = ("A long line that the appliance wraps \x07 at seventy-six columns " * 4).encode()
+    raw = (
+        "A long line that the appliance wraps \x07 at seventy-six columns " * 4
+    ).encode()
 
     text, flagged = decode_encoded_body(_b64(raw, wrap=76))
 
@@ -86,15 +103,15 @@ def _chat(timestamp: int, inner: str, who: str = "customer") -> str:
     actor = (
         '<performed_by type="customer" gsnumber="3">Olu Adebayo</performed_by>'
         if who == "customer"
-        else '<performed_by type="representative" gsnumber="2">Marta Kowalczyk</performed_by>'
+        else REP
     )
-    return f'   <event timestamp="{timestamp}" event_type="Chat Message">{actor}{inner}</event>\n'
+    head = f'   <event timestamp="{timestamp}" event_type="Chat Message">'
+    return f"{head}{actor}{inner}</event>\n"
 
 
 def _note(timestamp: int, inner: str) -> str:
     return (
-        f'   <event timestamp="{timestamp}" event_type="Session Note Added">'
-        '<performed_by type="representative" gsnumber="2">Marta Kowalczyk</performed_by>'
+        f'   <event timestamp="{timestamp}" event_type="Session Note Added">{REP}'
         f"{inner}</event>\n"
     )
 
@@ -105,16 +122,26 @@ def _imported_body(timestamp: int) -> SessionEvent:
 
 
 def test_it_imports_encoded_chat_lines_and_notes_cleaned_and_flagged(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident(TICKET)
+
     def encoded(raw, wrap=0):
         return f"<encoded_body>\n  {_b64(raw, wrap)}\n </encoded_body>"
 
     extra = [
         _chat(1733240001, encoded(b"Serial \x01 7Q")),
         # Both present and different: the readable <body> wins.
-        _chat(1733240002, "<body>Reboot now?</body>" + encoded(b"Reboot now?\x07"), who="rep"),
+        _chat(
+            1733240002,
+            "<body>Reboot now?</body>" + encoded(b"Reboot now?\x07"),
+            who="rep",
+        ),
         _chat(1733240003, encoded(b"\x02\x03\x04")),
         _chat(1733240004, encoded(b"na\xefve", wrap=4)),
         _note(1733240005, encoded(b"Dock firmware\x02 updated")),
@@ -142,7 +169,9 @@ def test_it_imports_encoded_chat_lines_and_notes_cleaned_and_flagged(
     assert not plain.filter(body="").exists()
     assert not plain.filter(body__contains="Hello", had_invalid_chars=True).exists()
 
-    notes = JournalEntry.objects.filter(element_id=incident.sys_id, element="work_notes")
+    notes = JournalEntry.objects.filter(
+        element_id=incident.sys_id, element="work_notes"
+    )
     assert notes.count() == 4
     transcript = notes.get(value__contains="Chat transcript").value
     assert "Olu Adebayo: Serial \ufffd 7Q" in transcript
@@ -157,7 +186,7 @@ CASE_TEXTS = {
     1733239625: ("Could you read me the serial number on the back of the dock?", False),
     1733239660: ("Serial no. 7Q\ufffdX-4410", True),
     1733239695: ("Reboot the dock now?", False),
-    1733239735: ("Grüße aus Köln \ufffd[0m – Dock läuft", True),
+    1733239735: ("Grüße aus Köln \ufffd[0m \u2013 Dock läuft", True),
     1733239805: ("Step 1:\tunplug dock\r\nStep 2:\ufffdplug back in", True),
     1733239865: ("caf\ufffd menu still open", True),
     1733240405: ("Dock firmware\ufffd updated to 3.1.8", True),
@@ -174,7 +203,12 @@ def _assert_case_texts():
 
 
 def test_it_stores_the_case_report_texts_exactly(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident(TICKET)
     fake.report(LSID, FIXTURE.read_bytes())

@@ -25,7 +25,9 @@ TICKET_B = "INC0010087"
 MARK = "QQFORBIDDENQQ"
 
 
-def _broken(forbidden: bytes, where: str, lsid: str = LSID_A, extra_chats: int = 0) -> bytes:
+def _broken(
+    forbidden: bytes, where: str, lsid: str = LSID_A, extra_chats: int = 0
+) -> bytes:
     """A report for `lsid` with `forbidden` put in the chosen field."""
     chats = [("rep", f"line {n}") for n in range(extra_chats)]
     if where == "chat":
@@ -37,7 +39,9 @@ def _broken(forbidden: bytes, where: str, lsid: str = LSID_A, extra_chats: int =
         spec.custom = {"asset": f"LT{MARK}0142"}
     body = build_report(spec)
     if where == "details":
-        body = body.replace(b"<details>VPN drops", b"<details>VPN " + MARK.encode() + b"drops")
+        body = body.replace(
+            b"<details>VPN drops", b"<details>VPN " + MARK.encode() + b"drops"
+        )
     assert body.count(MARK.encode()) == 1
     return body.replace(MARK.encode(), forbidden)
 
@@ -86,7 +90,11 @@ def test_it_ends_parse_error_with_the_parsers_message_and_keeps_the_raw_reply(
     fake.report(LSID_A, body)
 
     delays = _import(
-        post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch, (LSID_A, TICKET_A)
+        post_event,
+        django_capture_on_commit_callbacks,
+        run_worker,
+        monkeypatch,
+        (LSID_A, TICKET_A),
     )
 
     event = OutboundEvent.objects.get()
@@ -103,28 +111,56 @@ def test_it_ends_parse_error_with_the_parsers_message_and_keeps_the_raw_reply(
 
 
 def test_it_stores_no_repaired_text_anywhere(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks, monkeypatch
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     make_incident(TICKET_A)
     fake.report(LSID_A, _broken(b"\x01", "chat"))
 
-    _import(post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch, (LSID_A, TICKET_A))
+    _import(
+        post_event,
+        django_capture_on_commit_callbacks,
+        run_worker,
+        monkeypatch,
+        (LSID_A, TICKET_A),
+    )
 
-    for text in ("Serial no. 7QX-4410", "Serial no. 7Q\x01X-4410", "Serial no. 7Q\ufffdX-4410"):
+    for text in (
+        "Serial no. 7QX-4410",
+        "Serial no. 7Q\x01X-4410",
+        "Serial no. 7Q\ufffdX-4410",
+    ):
         assert not SessionEvent.objects.filter(body__contains=text).exists()
         assert not JournalEntry.objects.filter(value__contains=text).exists()
         assert not ApplicationLog.objects.filter(message__contains=text).exists()
 
 
 def test_it_writes_nothing_when_the_bad_character_comes_after_many_events(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks, monkeypatch
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     # Far past the first write batch: a streaming writer must not have begun.
     make_incident(TICKET_A)
     body = _broken(b"&#1;", "chat", extra_chats=2500)
     fake.report(LSID_A, body)
 
-    _import(post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch, (LSID_A, TICKET_A))
+    _import(
+        post_event,
+        django_capture_on_commit_callbacks,
+        run_worker,
+        monkeypatch,
+        (LSID_A, TICKET_A),
+    )
 
     assert OutboundEvent.objects.get().outcome == "parse_error"
     assert SupportSession.objects.count() == 0
@@ -132,13 +168,25 @@ def test_it_writes_nothing_when_the_bad_character_comes_after_many_events(
 
 
 def test_it_logs_one_error_naming_the_appliance_the_lsid_and_the_message(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks, monkeypatch
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     make_incident(TICKET_A)
     body = _broken(b"\x1b", "details")
     fake.report(LSID_A, body)
 
-    _import(post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch, (LSID_A, TICKET_A))
+    _import(
+        post_event,
+        django_capture_on_commit_callbacks,
+        run_worker,
+        monkeypatch,
+        (LSID_A, TICKET_A),
+    )
 
     errors = ApplicationLog.objects.filter(level="ERROR")
     assert errors.count() == 1
@@ -181,7 +229,13 @@ def test_it_imports_the_other_session_normally(
 
 
 def test_it_tries_again_only_when_the_admin_refetches(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks, monkeypatch
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     make_incident(TICKET_A)
     fake.report(LSID_A, _broken(b"\x01", "chat"))
@@ -204,7 +258,9 @@ def test_it_tries_again_only_when_the_admin_refetches(
 
 
 @pytest.mark.parametrize("forbidden", FORBIDDEN.values(), ids=FORBIDDEN.keys())
-def test_it_refuses_a_saved_file_with_the_parsers_message(forbidden, appliance, tmp_path):
+def test_it_refuses_a_saved_file_with_the_parsers_message(
+    forbidden, appliance, tmp_path
+):
     body = _broken(forbidden, "chat")
     path = tmp_path / "broken.xml"
     path.write_bytes(body)

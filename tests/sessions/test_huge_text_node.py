@@ -74,7 +74,9 @@ def test_it_imports_a_huge_chat_line_in_full(
     incident = make_incident(TICKET)
     body = _write_report(tmp_path / "reply-huge.xml", size)
 
-    event = _import(fake, body, post_event, django_capture_on_commit_callbacks, run_worker)
+    event = _import(
+        fake, body, post_event, django_capture_on_commit_callbacks, run_worker
+    )
 
     assert event.outcome == "processed"
     session = SupportSession.objects.get(lsid=LSID)
@@ -104,7 +106,9 @@ def test_it_keeps_a_huge_text_in_full_wherever_it_sits(
     size = LIMIT + 4096
     body = _write_report(tmp_path / "reply-huge.xml", size, where)
 
-    event = _import(fake, body, post_event, django_capture_on_commit_callbacks, run_worker)
+    event = _import(
+        fake, body, post_event, django_capture_on_commit_callbacks, run_worker
+    )
 
     assert event.outcome == "processed"
     session = SupportSession.objects.get(lsid=LSID)
@@ -134,7 +138,9 @@ def test_it_stops_reading_at_the_download_cap_and_ends_too_large(
     settings.INTEGRATION = {**settings.INTEGRATION, "REPORT_MAX_BYTES": 1024 * 1024}
     body = _write_report(tmp_path / "reply-huge.xml", LIMIT + 1)
 
-    event = _import(fake, body, post_event, django_capture_on_commit_callbacks, run_worker)
+    event = _import(
+        fake, body, post_event, django_capture_on_commit_callbacks, run_worker
+    )
 
     assert event.outcome == "too_large"
     assert "1,048,576" in event.reason
@@ -164,7 +170,9 @@ def test_it_applies_the_cap_to_the_exact_byte(
     cap = len(body) - 1 + cap_over_body
     settings.INTEGRATION = {**settings.INTEGRATION, "REPORT_MAX_BYTES": cap}
 
-    event = _import(fake, body, post_event, django_capture_on_commit_callbacks, run_worker)
+    event = _import(
+        fake, body, post_event, django_capture_on_commit_callbacks, run_worker
+    )
 
     assert event.outcome == ("processed" if cap_over_body else "too_large")
 

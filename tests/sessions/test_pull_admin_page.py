@@ -109,7 +109,9 @@ def test_it_refuses_a_technician(
             reverse(PAGE), {"appliance": appliance.pk, "csrfmiddlewaretoken": token}
         )
     polled = browser.get(reverse(STATUS), {"appliance": appliance.pk})
-    form = browser.get(reverse("admin:appliances_appliance_change", args=[appliance.pk]))
+    form = browser.get(
+        reverse("admin:appliances_appliance_change", args=[appliance.pk])
+    )
 
     assert (page.status_code, posted.status_code, polled.status_code) == (403, 403, 403)
     assert started == []

@@ -20,7 +20,9 @@ def test_it_prints_the_counts_for_each_appliance(
     with django_capture_on_commit_callbacks(execute=True):
         out = run(capsys)
 
-    assert out.startswith("Default: 2 listed, 2 new, 0 already known (sessions ended since ")
+    assert out.startswith(
+        "Default: 2 listed, 2 new, 0 already known (sessions ended since "
+    )
     assert len(out.splitlines()) == 1
     assert len(published) == OutboundEvent.objects.count() == 2
 
@@ -53,7 +55,10 @@ def test_it_exits_non_zero_on_a_bad_since_from_the_shell(db):
         [sys.executable, "manage.py", "pull_sessions", "--since", "not-a-date"],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "integration.settings_test"},
+        env={
+            **__import__("os").environ,
+            "DJANGO_SETTINGS_MODULE": "integration.settings_test",
+        },
         timeout=60,
     )
 

@@ -16,7 +16,9 @@ def test_it_lists_sessions_that_ended_in_the_last_24_hours(
     result = pull(appliance, django_capture_on_commit_callbacks)
 
     (call,) = listing_calls(fake)
-    assert call.params["end_time"] == str(int((START - timedelta(hours=24)).timestamp()))
+    assert call.params["end_time"] == str(
+        int((START - timedelta(hours=24)).timestamp())
+    )
     assert call.params["duration"] == "0"
     assert result.status == "ok"
     assert result.window_start == START - timedelta(hours=24)

@@ -45,7 +45,9 @@ def test_it_writes_the_pulled_session_to_its_ticket(
 
     session = SupportSession.objects.get(lsid=NEW_LSID)
     assert session.task_id == incident.pk
-    notes = JournalEntry.objects.filter(element_id=incident.sys_id, element="work_notes")
+    notes = JournalEntry.objects.filter(
+        element_id=incident.sys_id, element="work_notes"
+    )
     assert notes.count() == 3
 
 

@@ -11,7 +11,9 @@ def test_it_skips_a_pull_while_another_holds_the_claim(
     appliance, fake, monkeypatch, published, django_capture_on_commit_callbacks
 ):
     freeze_clock(monkeypatch)
-    PullState.objects.create(appliance=appliance, running_until=START + timedelta(minutes=5))
+    PullState.objects.create(
+        appliance=appliance, running_until=START + timedelta(minutes=5)
+    )
     answer_listing(fake)
 
     result = pull(appliance, django_capture_on_commit_callbacks)
@@ -24,7 +26,9 @@ def test_it_takes_over_an_expired_claim(
     appliance, fake, monkeypatch, published, django_capture_on_commit_callbacks
 ):
     freeze_clock(monkeypatch)
-    PullState.objects.create(appliance=appliance, running_until=START - timedelta(seconds=1))
+    PullState.objects.create(
+        appliance=appliance, running_until=START - timedelta(seconds=1)
+    )
     answer_listing(fake)
 
     result = pull(appliance, django_capture_on_commit_callbacks)

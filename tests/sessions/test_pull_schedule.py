@@ -15,14 +15,19 @@ def test_it_schedules_the_pull_every_five_minutes(db):
 
 def test_it_keeps_the_interval_an_administrator_chose(db):
     task = PeriodicTask.objects.get(name="Pull Support Sessions")
-    task.interval = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
+    task.interval = IntervalSchedule.objects.create(
+        every=1, period=IntervalSchedule.HOURS
+    )
     task.save()
 
     ensure_pull_schedule()
 
     task = PeriodicTask.objects.get(name="Pull Support Sessions")
     assert (task.interval.every, task.interval.period) == (1, IntervalSchedule.HOURS)
-    assert PeriodicTask.objects.filter(task="sessions.tasks.pull_sessions_task").count() == 1
+    assert (
+        PeriodicTask.objects.filter(task="sessions.tasks.pull_sessions_task").count()
+        == 1
+    )
 
 
 def test_it_pulls_every_enabled_appliance(

@@ -18,13 +18,20 @@ def test_it_reads_from_the_watermark_minus_five_minutes(
     pull(appliance, django_capture_on_commit_callbacks)
 
     second = listing_calls(fake)[1]
-    assert second.params["end_time"] == str(int((START - timedelta(seconds=300)).timestamp()))
+    assert second.params["end_time"] == str(
+        int((START - timedelta(seconds=300)).timestamp())
+    )
     state = PullState.objects.get(appliance=appliance)
     assert state.watermark == START + timedelta(seconds=600)
 
 
 def test_it_reads_the_overlap_from_the_settings(
-    appliance, fake, monkeypatch, settings, published, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    monkeypatch,
+    settings,
+    published,
+    django_capture_on_commit_callbacks,
 ):
     settings.INTEGRATION = {**settings.INTEGRATION, "PULL_OVERLAP_SECONDS": 30}
     freeze_clock(monkeypatch)
@@ -46,7 +53,11 @@ def test_it_keeps_the_watermark_when_since_starts_after_it(
     PullState.objects.create(appliance=appliance, watermark=watermark)
     answer_listing(fake)
 
-    pull(appliance, django_capture_on_commit_callbacks, since=START - timedelta(minutes=10))
+    pull(
+        appliance,
+        django_capture_on_commit_callbacks,
+        since=START - timedelta(minutes=10),
+    )
 
     # A window that starts later than the scheduled one leaves a gap behind it.
     assert PullState.objects.get(appliance=appliance).watermark == watermark

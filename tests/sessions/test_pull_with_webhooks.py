@@ -38,7 +38,12 @@ def test_it_does_not_fetch_a_session_a_webhook_imported(
 
 
 def test_it_imports_once_when_the_webhook_arrives_after_the_pull(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident("INC0010091")
     fake.report(OLD_LSID, build_report(ReportSpec(OLD_LSID, "INC0010091")))

@@ -26,14 +26,18 @@ PROLOG = b'<?xml version="1.0" encoding="UTF-8"?>\n\n'
 
 
 def _token(value):
-    body = json.dumps({"access_token": value, "token_type": "Bearer", "expires_in": 3600})
+    body = json.dumps(
+        {"access_token": value, "token_type": "Bearer", "expires_in": 3600}
+    )
     return Answer(200, body.encode(), {"Content-Type": "application/json"})
 
 
 def _refusal(code="authentication_failed", padding="\n  ", nested=False):
     error = f'<error code="{code}">{padding}{TEXT}{padding}</error>'
     if nested:
-        error = f'<session_list xmlns="{NAMESPACES["beyondtrust"]}">{error}</session_list>'
+        error = (
+            f'<session_list xmlns="{NAMESPACES["beyondtrust"]}">{error}</session_list>'
+        )
     return PROLOG + error.encode()
 
 
@@ -103,7 +107,10 @@ def test_it_keeps_using_the_renewed_token_afterwards(
         Answer(200, build_report(ReportSpec(LSID, TICKET))),
     )
     _import(post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch)
-    fake.default("command:get_api_info", Answer(200, PROLOG + b"<api_info><api_version>1.23.0</api_version></api_info>"))
+    fake.default(
+        "command:get_api_info",
+        Answer(200, PROLOG + b"<api_info><api_version>1.23.0</api_version></api_info>"),
+    )
 
     ApplianceClient(appliance).command("get_api_info")
 
@@ -130,7 +137,9 @@ def test_it_ends_auth_failed_with_the_trimmed_text_when_refused_again(
     incident = make_incident(TICKET)
     fake.default(f"report:{LSID}", Answer(status, refusal))
 
-    delays = _import(post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch)
+    delays = _import(
+        post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch
+    )
 
     assert delays == []
     assert len(fake.token_calls()) == 2
@@ -168,7 +177,10 @@ def test_it_raises_one_alert_that_names_the_appliance_and_leaks_no_secret(
     assert alert.lsid == LSID
     assert "refused the API credentials" in alert.message
     stored = [
-        *(entry.message + json.dumps(entry.details) for entry in ApplicationLog.objects.all()),
+        *(
+            entry.message + json.dumps(entry.details)
+            for entry in ApplicationLog.objects.all()
+        ),
         *(record.getMessage() for record in caplog.records),
         OutboundEvent.objects.get().reason,
     ]
@@ -187,7 +199,9 @@ def test_it_does_not_take_a_report_that_mentions_authentication_for_a_refusal(
 ):
     # The words sit in the report's first bytes, where a text sniffer would look.
     make_incident(TICKET)
-    spec = ReportSpec(LSID, TICKET, custom={"error": "<error>authentication_failed</error>"})
+    spec = ReportSpec(
+        LSID, TICKET, custom={"error": "<error>authentication_failed</error>"}
+    )
     fake.report(LSID, build_report(spec))
 
     _import(post_event, django_capture_on_commit_callbacks, run_worker, monkeypatch)
@@ -196,4 +210,6 @@ def test_it_does_not_take_a_report_that_mentions_authentication_for_a_refusal(
     assert len(fake.report_calls(LSID)) == 1
     assert OutboundEvent.objects.get().outcome == "processed"
     session = SupportSession.objects.get(lsid=LSID)
-    assert session.custom_attributes.get().value == "<error>authentication_failed</error>"
+    assert (
+        session.custom_attributes.get().value == "<error>authentication_failed</error>"
+    )

@@ -16,7 +16,13 @@ from sessions.models import OutboundEvent, SessionEvent, SupportSession
 from tests.fakes import Answer
 from tests.reports import ReportSpec, build_report, end_event
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "cases" / "F07-text-vs-bytes" / "reply-report.xml"
+FIXTURE = (
+    Path(__file__).parent.parent
+    / "fixtures"
+    / "cases"
+    / "F07-text-vs-bytes"
+    / "reply-report.xml"
+)
 CASE_LSID = "887e01ce1c8c4661152920c46864c5dd"
 CASE_TICKET = "INC0010088"
 LSID = "5c3b0e9f4a2d4e71b8c6d1a0f9e8d7c6"
@@ -35,13 +41,19 @@ CHATS = [
     ("customer", "Merci ! Ça marche 👍"),
     ("customer", "日本語のテキスト、そして 𝄞 と emoji 🙂"),
 ]
-NOTE = "Treiber neu installiert; Größe der Warteschlange geleert (naïve fix, aber stabil)."
+NOTE = (
+    "Treiber neu installiert; Größe der Warteschlange geleert (naïve fix, aber stabil)."
+)
 
 
 def _report(encoding: str) -> bytes:
     """Our own report, with non-ASCII names, written in `encoding`."""
-    text = build_report(ReportSpec(LSID, TICKET, chats=CHATS, notes=[NOTE])).decode("utf-8")
-    text = text.replace("Olu Adebayo", CUSTOMER).replace("Kestrel Example Ltd", "Société Exemple SàRL")
+    text = build_report(ReportSpec(LSID, TICKET, chats=CHATS, notes=[NOTE])).decode(
+        "utf-8"
+    )
+    text = text.replace("Olu Adebayo", CUSTOMER).replace(
+        "Kestrel Example Ltd", "Société Exemple SàRL"
+    )
     text = text.replace('encoding="UTF-8"', f'encoding="{encoding}"')
     if encoding.upper() == "ISO-8859-1":
         # Latin-1 cannot carry the emoji or CJK lines; keep those as references.
@@ -59,7 +71,9 @@ def _import(fake, post_event, capture, run_worker, lsid, ticket, body, content_t
 def _assert_no_mojibake(incident):
     values = [
         *SessionEvent.objects.values_list("body", flat=True),
-        *JournalEntry.objects.filter(element_id=incident.sys_id).values_list("value", flat=True),
+        *JournalEntry.objects.filter(element_id=incident.sys_id).values_list(
+            "value", flat=True
+        ),
         *SupportSession.objects.values_list("primary_customer", flat=True),
     ]
     for value in values:
@@ -67,7 +81,9 @@ def _assert_no_mojibake(incident):
 
 
 @pytest.mark.parametrize("encoding", ["UTF-8", "ISO-8859-1", "UTF-16"])
-@pytest.mark.parametrize("content_type", CONTENT_TYPES.values(), ids=CONTENT_TYPES.keys())
+@pytest.mark.parametrize(
+    "content_type", CONTENT_TYPES.values(), ids=CONTENT_TYPES.keys()
+)
 def test_it_stores_non_ascii_text_exactly_whatever_the_content_type_says(
     content_type,
     encoding,
@@ -97,17 +113,23 @@ def test_it_stores_non_ascii_text_exactly_whatever_the_content_type_says(
     customer = session.customers.get()
     assert (customer.name, customer.company) == (CUSTOMER, "Société Exemple SàRL")
     chats = list(
-        session.events.filter(event_type="Chat Message").order_by("seq").values_list("body", flat=True)
+        session.events.filter(event_type="Chat Message")
+        .order_by("seq")
+        .values_list("body", flat=True)
     )
     assert chats == [text for _who, text in CHATS]
     assert session.events.get(event_type="Session Note Added").body == NOTE
-    transcript = JournalEntry.objects.get(element_id=incident.sys_id, value__contains="Chat transcript")
+    transcript = JournalEntry.objects.get(
+        element_id=incident.sys_id, value__contains="Chat transcript"
+    )
     for _who, text in CHATS:
         assert text in transcript.value
     _assert_no_mojibake(incident)
 
 
-@pytest.mark.parametrize("content_type", CONTENT_TYPES.values(), ids=CONTENT_TYPES.keys())
+@pytest.mark.parametrize(
+    "content_type", CONTENT_TYPES.values(), ids=CONTENT_TYPES.keys()
+)
 def test_it_stores_the_case_report_code_point_for_code_point(
     content_type,
     appliance,
@@ -140,10 +162,15 @@ def test_it_stores_the_case_report_code_point_for_code_point(
     assert session.reps.get().display_name == "Tomás Ibarra"
 
     def body_at(timestamp):
-        return session.events.get(timestamp=datetime.fromtimestamp(timestamp, tz=UTC)).body
+        return session.events.get(
+            timestamp=datetime.fromtimestamp(timestamp, tz=UTC)
+        ).body
 
     assert body_at(1733239655) == "Merci ! Ça marche 👍"
-    assert body_at(1733239620) == "Hola Zoë, soy Tomás. Überprüfe gerade den Druckertreiber…"
+    assert (
+        body_at(1733239620)
+        == "Hola Zoë, soy Tomás. Überprüfe gerade den Druckertreiber…"
+    )
     assert body_at(1733240415) == NOTE
     notes = JournalEntry.objects.filter(element_id=incident.sys_id)
     assert notes.count() == 3
@@ -153,7 +180,7 @@ def test_it_stores_the_case_report_code_point_for_code_point(
 
 
 @pytest.mark.parametrize("encoding", ["UTF-8", "ISO-8859-1"])
-def test_it_gives_the_same_result_for_text_still_holding_the_declaration_or_asks_for_bytes(
+def test_it_reads_text_holding_a_declaration_like_bytes_or_asks_for_bytes(
     encoding,
 ):
     body = _report(encoding)

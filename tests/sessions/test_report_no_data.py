@@ -56,7 +56,9 @@ NO_DATA_BODIES = {
     "empty-list-self-closing": PROLOG
     + f'<session_list xmlns="{NAMESPACES["bomgar"]}"/>'.encode(),
 }
-ERROR_BODIES = {name: body for name, body in NO_DATA_BODIES.items() if "empty" not in name}
+ERROR_BODIES = {
+    name: body for name, body in NO_DATA_BODIES.items() if "empty" not in name
+}
 EMPTY_BODIES = {name: body for name, body in NO_DATA_BODIES.items() if "empty" in name}
 
 
@@ -163,7 +165,9 @@ def test_it_logs_each_attempt_and_the_outcome_without_a_traceback(
     _post_end_event(post_event, django_capture_on_commit_callbacks)
     drain_retries(run_worker, clock)
 
-    entries = ApplicationLog.objects.filter(step="import", lsid=LSID, appliance=appliance)
+    entries = ApplicationLog.objects.filter(
+        step="import", lsid=LSID, appliance=appliance
+    )
     messages = [entry.message for entry in entries.order_by("id")]
     assert sum("attempt 1 of 3" in m for m in messages) == 1
     assert sum("attempt 2 of 3" in m for m in messages) == 1
@@ -213,7 +217,9 @@ def test_it_imports_the_report_when_it_becomes_ready_within_the_limit(
     incident = make_incident(TICKET)
     clock = freeze_clock(monkeypatch)
     not_yet = [Answer(200, NO_DATA_BODIES["error-root"])] * (ready_on - 1)
-    fake.script(f"report:{LSID}", *not_yet, Answer(200, build_report(ReportSpec(LSID, TICKET))))
+    fake.script(
+        f"report:{LSID}", *not_yet, Answer(200, build_report(ReportSpec(LSID, TICKET)))
+    )
 
     _post_end_event(post_event, django_capture_on_commit_callbacks)
     drain_retries(run_worker, clock)

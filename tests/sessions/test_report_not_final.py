@@ -28,10 +28,16 @@ def _final() -> bytes:
 
 def _without_end(end_element: bytes = b"", keep_events: bool = False) -> bytes:
     """The report as it looks while still being written."""
-    body = _final() if keep_events else build_report(ReportSpec(LSID, TICKET, end=False))
+    body = (
+        _final() if keep_events else build_report(ReportSpec(LSID, TICKET, end=False))
+    )
     if keep_events:
-        body = body.replace(f'<event timestamp="{END}" event_type="Session End"></event>'.encode(), b"")
-    body, count = END_TIME.subn(end_element, body) if END_TIME.search(body) else (body, 1)
+        body = body.replace(
+            f'<event timestamp="{END}" event_type="Session End"></event>'.encode(), b""
+        )
+    body, count = (
+        END_TIME.subn(end_element, body) if END_TIME.search(body) else (body, 1)
+    )
     if end_element and b"<end_time" not in body:
         body = body.replace(b"  <duration>", b"  " + end_element + b"\n  <duration>", 1)
     assert count == 1
@@ -130,7 +136,11 @@ def test_it_imports_the_final_report_once_on_the_next_fetch(
     assert session.reps.count() == 1
     assert _notes(incident).count() == 3
     transcript = _notes(incident).get(value__contains="Chat transcript").value
-    for text in ("Hello, how can I help?", "My VPN keeps dropping.", "Reinstalling the client now."):
+    for text in (
+        "Hello, how can I help?",
+        "My VPN keeps dropping.",
+        "Reinstalling the client now.",
+    ):
         assert text in transcript
 
 

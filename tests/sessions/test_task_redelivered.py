@@ -40,7 +40,9 @@ def test_it_passes_the_redelivery_check_with_the_shipped_settings():
         {"IMPORT_CLAIM_SECONDS": 3000},
     ],
 )
-def test_it_fails_the_redelivery_check_when_a_delay_outlasts_the_visibility_timeout(changes, settings):
+def test_it_fails_the_redelivery_check_when_a_delay_outlasts_the_visibility_timeout(
+    changes, settings
+):
     _integration(settings, **changes)
 
     errors = checks.check_redelivery_window()
@@ -65,7 +67,12 @@ def test_it_passes_the_check_when_the_window_is_raised_with_the_delay(settings):
 
 
 def test_it_never_waits_longer_than_the_retry_cap_for_a_rate_limited_fetch(
-    appliance, fake, post_event, published, monkeypatch, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    post_event,
+    published,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     now = clock.now()
     monkeypatch.setattr(clock, "now", lambda: now)
@@ -83,7 +90,12 @@ def test_it_never_waits_longer_than_the_retry_cap_for_a_rate_limited_fetch(
 
 
 def test_it_changes_nothing_when_the_finished_import_is_delivered_again(
-    appliance, fake, make_incident, post_event, published, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    published,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident("INC0010095")
     fake.report(LSID, build_report(ReportSpec(LSID, "INC0010095")))
@@ -97,7 +109,11 @@ def test_it_changes_nothing_when_the_finished_import_is_delivered_again(
 
     assert (first.get(), second.get()) == ("processed", "not claimed")
     session = SupportSession.objects.get()
-    assert (session.event_count, session.reps.count(), session.customers.count()) == (9, 1, 1)
+    assert (session.event_count, session.reps.count(), session.customers.count()) == (
+        9,
+        1,
+        1,
+    )
     assert JournalEntry.objects.filter(element_id=incident.sys_id).count() == 3
     assert len(fake.report_calls(LSID)) == 1
     quiet = ApplicationLog.objects.order_by("id")[logs_before:]
@@ -122,7 +138,9 @@ def test_it_lets_exactly_one_of_two_simultaneous_runs_import(
     post_event(end_event(LSID, "INC0010095"))
     event_id = OutboundEvent.objects.get().pk
     results: list[Any] = []
-    first = threading.Thread(target=lambda: results.append(import_event_task.apply(args=[event_id]).get()))
+    first = threading.Thread(
+        target=lambda: results.append(import_event_task.apply(args=[event_id]).get())
+    )
     first.start()
     assert fetching.wait(30)
 
@@ -136,7 +154,11 @@ def test_it_lets_exactly_one_of_two_simultaneous_runs_import(
     assert (results, second) == (["processed"], "not claimed")
     assert "fetching (being imported now)" in changelist
     session = SupportSession.objects.get()
-    assert (session.event_count, session.reps.count(), session.customers.count()) == (9, 1, 1)
+    assert (session.event_count, session.reps.count(), session.customers.count()) == (
+        9,
+        1,
+        1,
+    )
     assert JournalEntry.objects.filter(element_id=incident.sys_id).count() == 3
     assert len(fake.report_calls(LSID)) == 1
     assert not ApplicationLog.objects.filter(level="ERROR").exists()

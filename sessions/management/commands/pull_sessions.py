@@ -22,7 +22,9 @@ def parse_since(raw: str) -> datetime:
             f"--since {raw!r} is not an ISO-8601 date or time; use for example "
             "2024-12-03 or 2024-12-03T15:00:00Z."
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = (
+        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    )
     if moment > clock.now():
         raise CommandError(f"--since {raw!r} is in the future; nothing can have ended.")
     return moment
