@@ -1,5 +1,17 @@
 from django.apps import AppConfig
+from typing import Any
+
 from django.db.models.signals import post_migrate
+
+SESSION_MODELS = (
+    "supportsession",
+    "sessionrep",
+    "sessioncustomer",
+    "sessioncustomattribute",
+    "sessionrecording",
+    "sessionteam",
+    "sessionevent",
+)
 
 
 class SupportSessionsConfig(AppConfig):
@@ -18,3 +30,19 @@ class SupportSessionsConfig(AppConfig):
         register_related_list(support_sessions_list)
         register_object_tools(appliance_pull_tools)
         post_migrate.connect(ensure_pull_schedule, sender=self)
+        post_migrate.connect(grant_technicians_session_views, sender=self)
+
+
+def grant_technicians_session_views(**kwargs: Any) -> None:
+    """Let technicians open support sessions and their related lists (read only)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from itsm.choices import Role
+
+    technicians, _ = Group.objects.get_or_create(name=Role.ITIL)
+    views = Permission.objects.filter(
+        content_type__app_label="support_sessions",
+        codename__startswith="view_",
+        content_type__model__in=SESSION_MODELS,
+    )
+    technicians.permissions.add(*views)

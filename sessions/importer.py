@@ -275,6 +275,12 @@ def _customers(session: SupportSession, head: SessionHead) -> list[SessionCustom
     rows = list(head.customers)
     if not rows and head.primary_customer[0]:
         rows = [{"gsnumber": head.primary_customer[1], "name": head.primary_customer[0]}]
+    primary_gsnumber = head.primary_customer[1]
+    for row in rows:
+        # Older reports mark the primary customer only by primary_customer's gsnumber.
+        row["primary"] = row.get("primary") or (
+            bool(primary_gsnumber) and row.get("gsnumber") == primary_gsnumber
+        )
     return [
         SessionCustomer(
             session=session, natural_key=_participant_key(row, position), **row

@@ -210,9 +210,21 @@ def _session_notes(session: SupportSession) -> list[PlannedNote]:
         when = event.timestamp.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if event.timestamp else "?"
         author = event.performed_by or "representative"
         header = f"{marker(session.lsid)} Session note #{event.seq}"
-        text = f"{header}\n{when} {author}:\n{event.body}"
+        body = _shortened(event.body)
+        text = f"{header}\n{when} {author}:\n{body}"
         notes.append(PlannedNote(NoteKind.SESSION_NOTE, str(event.seq), text))
     return notes
+
+
+def _shortened(body: str) -> str:
+    """Return `body`, or its start with a visible mark when it is over the limit."""
+    limit = settings.INTEGRATION["TRANSCRIPT_NOTE_MAX_CHARS"]
+    if len(body) <= limit:
+        return body
+    return (
+        f"{body[:limit]}\n(note shortened: {len(body):,} characters; the full text "
+        "is on the support session)"
+    )
 
 
 def _end_notice(session: SupportSession) -> str:

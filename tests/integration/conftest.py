@@ -30,7 +30,7 @@ GUID = "5b0e2d7c-91a4-4f63-8e2b-c4d1a7f09e36"
 HOOK_TOKEN = "hook-token-integration"
 RECEIVER = "/api/x_bmgr_support_ent/outbound_event/session_end"
 KEYS = "oR3cMyGMX4e6rbKhYqtDPoM1QGMvLdFxnyHBB1BZfkE="
-TEMPLATE = "procs_template"
+TEMPLATE = f"procs_template_{os.getpid()}"
 ADMIN = ("ivy.admin", "integration-pw-1")
 
 
@@ -234,14 +234,21 @@ class Stack:
     def run_task(self, name: str, *args: Any, seconds: float = 60) -> str:
         """Publish task `name` to the stack's broker; return the result a worker
         logged for it once it succeeded."""
-        from celery import Celery
+        return self.task_result(self.send_task(name, *args), seconds)
 
-        celery = Celery("probe", broker=self.broker_url)
+    def send_task(self, name: str, *args: Any) -> str:
+        """Publish task `name` to the stack's broker; return its id."""
+        from celery import Celery
+        from kombu import Connection
+
+        # Celery prefers CELERY_BROKER_URL from the environment (this process's
+        # own broker) over any configured URL; hand it the connection instead.
+        celery = Celery("probe")
         try:
-            task_id = celery.send_task(name, args=list(args)).id
+            with Connection(self.broker_url) as connection:
+                return str(celery.send_task(name, args=list(args), connection=connection).id)
         finally:
             celery.close()
-        return self.task_result(task_id, seconds)
 
     def task_result(self, task_id: str, seconds: float = 60) -> str:
         marker = f"[{task_id}] succeeded in "
