@@ -160,6 +160,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -231,6 +233,10 @@ INTEGRATION = {
     "REPORT_MAX_BYTES": env.int("REPORT_MAX_BYTES", default=512 * 1024 * 1024),
     "RECEIVER_MAX_BODY_BYTES": env.int("RECEIVER_MAX_BODY_BYTES", default=64 * 1024),
     "RECEIVER_TRUSTED_PROXIES": env.list("RECEIVER_TRUSTED_PROXIES", default=[]),
+    # on_commit: the web process publishes each stored event after its commit.
+    # outbox: the request only stores it; `manage.py dispatch_events` publishes.
+    "RECEIVER_DISPATCH": env.str("RECEIVER_DISPATCH", default="on_commit"),
+    "APPLIANCE_CACHE_SECONDS": env.float("RECEIVER_APPLIANCE_CACHE_SECONDS", default=5.0),
     "REJECTED_POST_RATE_PER_MINUTE": env.int("REJECTED_POST_RATE", default=30),
     "IMPORT_MAX_ATTEMPTS": env.int("IMPORT_MAX_ATTEMPTS", default=5),
     "IMPORT_RETRY_BASE_SECONDS": env.float("IMPORT_RETRY_BASE_SECONDS", default=30.0),
@@ -248,6 +254,12 @@ INTEGRATION = {
     # Longer than the task time limit: a running pull is never taken over.
     "PULL_CLAIM_SECONDS": env.int("PULL_CLAIM_SECONDS", default=900),
 }
+
+if INTEGRATION["RECEIVER_DISPATCH"] not in {"on_commit", "outbox"}:
+    raise ImproperlyConfigured(
+        f"RECEIVER_DISPATCH={INTEGRATION['RECEIVER_DISPATCH']!r} is not known; "
+        "use on_commit or outbox (with `manage.py dispatch_events` running)."
+    )
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbound-events": {

@@ -9,6 +9,8 @@ os.environ.setdefault(
 )
 os.environ.setdefault("APPLIANCE_READ_TIMEOUT", "5")
 os.environ.setdefault("APPLIANCE_CONNECT_TIMEOUT", "2")
+# Each test has its own appliances; a per-process cache would outlive them.
+os.environ.setdefault("RECEIVER_APPLIANCE_CACHE_SECONDS", "0")
 
 from integration.settings import *  # noqa: E402,F403
 

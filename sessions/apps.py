@@ -31,6 +31,7 @@ class SupportSessionsConfig(AppConfig):
         register_object_tools(appliance_pull_tools)
         post_migrate.connect(ensure_pull_schedule, sender=self)
         post_migrate.connect(grant_technicians_session_views, sender=self)
+        _forget_appliances_on_change()
 
 
 def grant_technicians_session_views(**kwargs: Any) -> None:
@@ -46,3 +47,13 @@ def grant_technicians_session_views(**kwargs: Any) -> None:
         content_type__model__in=SESSION_MODELS,
     )
     technicians.permissions.add(*views)
+
+
+def _forget_appliances_on_change() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from appliances.models import Appliance
+    from sessions.api.receiver import forget_appliances
+
+    post_save.connect(forget_appliances, sender=Appliance, dispatch_uid="forget_appl")
+    post_delete.connect(forget_appliances, sender=Appliance, dispatch_uid="forget_appl_d")

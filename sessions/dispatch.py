@@ -64,3 +64,34 @@ def _not_queued(event_id: int, exc: BaseException) -> None:
         lsid=event.lsid,
         event_id=event_id,
     )
+
+
+def dispatch_pending(limit: int = 500) -> int:
+    """Hand stored, not yet queued events to the broker (the outbox dispatcher).
+
+    Rows are claimed under a row lock that other dispatchers skip, marked queued,
+    and published after the claim commits; a failed publish puts a row back.
+    """
+    from django.db.models import Q
+
+    from integration import clock
+
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=clock.now())
+    with transaction.atomic():
+        ids = list(
+            OutboundEvent.objects.select_for_update(skip_locked=True)
+            .filter(due, outcome=Outcome.PENDING_ENQUEUE)
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        OutboundEvent.objects.filter(id__in=ids).update(outcome=Outcome.QUEUED)
+    for position, event_id in enumerate(ids):
+        try:
+            publisher(event_id, False)
+        except Exception as exc:  # noqa: BLE001 - the broker is down: put them back
+            OutboundEvent.objects.filter(
+                id__in=ids[position:], outcome=Outcome.QUEUED
+            ).update(outcome=Outcome.PENDING_ENQUEUE)
+            _not_queued(event_id, exc)
+            return position
+    return len(ids)

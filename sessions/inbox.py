@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -89,12 +90,21 @@ def store_post(appliance: Appliance, post: Post) -> OutboundEvent:
             "The integration is disabled for this appliance.",
         )
     event = _new_event(appliance, post, fields, outcome, code, reason)
-    with transaction.atomic():
-        stored = _insert_or_count(event)
-        if stored.pk == event.pk and outcome == Outcome.PENDING_ENQUEUE:
-            dispatch.publish_after_commit(stored.pk)
-    _log(stored, repeated=stored.pk != event.pk)
-    return stored
+    try:
+        # The unique identity decides, not a read before the write: two
+        # deliveries racing each other cannot both insert.
+        with transaction.atomic():
+            event.save()
+            if outcome == Outcome.PENDING_ENQUEUE and not _outbox():
+                dispatch.publish_after_commit(event.pk)
+    except IntegrityError:
+        if event.identity is None:
+            raise
+        stored = _count_repeat(event)
+        _log(stored, repeated=True)
+        return stored
+    _log(event, repeated=False)
+    return event
 
 
 def _new_event(
@@ -134,19 +144,16 @@ def _new_event(
     )
 
 
-def _insert_or_count(event: OutboundEvent) -> OutboundEvent:
-    try:
-        # The unique identity decides, not a read before the write: two
-        # deliveries racing each other cannot both insert.
-        with transaction.atomic():
-            event.save()
-        return event
-    except IntegrityError:
-        existing = OutboundEvent.objects.get(identity=event.identity)
-        OutboundEvent.objects.filter(pk=existing.pk).update(
-            delivery_count=F("delivery_count") + 1, last_delivery_at=clock.now()
-        )
-        return existing
+def _outbox() -> bool:
+    return bool(settings.INTEGRATION["RECEIVER_DISPATCH"] == "outbox")
+
+
+def _count_repeat(event: OutboundEvent) -> OutboundEvent:
+    existing = OutboundEvent.objects.get(identity=event.identity)
+    OutboundEvent.objects.filter(pk=existing.pk).update(
+        delivery_count=F("delivery_count") + 1, last_delivery_at=clock.now()
+    )
+    return existing
 
 
 def _log(event: OutboundEvent, repeated: bool) -> None:
@@ -157,6 +164,8 @@ def _log(event: OutboundEvent, repeated: bool) -> None:
         message = f"Webhook stored as {event.outcome_label}: {event.reason}"
         level = LogLevel.WARNING if event.outcome == Outcome.REJECTED else LogLevel.INFO
     else:
-        message = f"Webhook {event.event} stored; import queued."
-        level = LogLevel.INFO
+        # The stored event is this webhook's record in the admin; a second row
+        # per post in the application log would halve the receiver's rate.
+        logger.debug("Webhook %s stored for %s", event.event, event.lsid)
+        return
     log_step(level, LogStep.WEBHOOK, message, appliance=event.appliance, lsid=event.lsid)

@@ -3,6 +3,7 @@
 import hmac
 import ipaddress
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -70,7 +71,7 @@ def read_body(request: HttpRequest) -> tuple[bytes, bool]:
 def identify(fields: list[tuple[str, str]], token: str, peer: str) -> Appliance:
     """Return the appliance that sent the post, or raise Refused."""
     guid = first(fields, "appliance_id").lower().replace("-", "")
-    appliances = list(Appliance.objects.all())
+    appliances = known_appliances()
     if not appliances:
         raise Refused("no appliance is configured")
     by_guid = [a for a in appliances if guid and a.appliance_guid.lower().replace("-", "") == guid]
@@ -88,8 +89,35 @@ def identify(fields: list[tuple[str, str]], token: str, peer: str) -> Appliance:
 
 
 def _token_ok(appliance: Appliance, token: str) -> bool:
-    expected = appliance.outbound_event_token
+    expected = _tokens.get(appliance.pk, "")
     return bool(token) and hmac.compare_digest(expected.encode(), token.encode())
+
+
+# Appliances and their decrypted hook tokens, kept briefly per process: every post
+# needs them, and they change rarely. A save in this process clears them at once;
+# other processes see a change within APPLIANCE_CACHE_SECONDS.
+_cached: list[Appliance] = []
+_tokens: dict[int, str] = {}
+_cached_until = 0.0
+
+
+def known_appliances() -> list[Appliance]:
+    """Return every appliance, from the short per-process cache when fresh."""
+    global _cached, _tokens, _cached_until
+    now = time.monotonic()
+    if now < _cached_until:
+        return _cached
+    appliances = list(Appliance.objects.all())
+    _tokens = {a.pk: a.outbound_event_token for a in appliances}
+    _cached = appliances
+    _cached_until = now + settings.INTEGRATION["APPLIANCE_CACHE_SECONDS"]
+    return appliances
+
+
+def forget_appliances(**kwargs: Any) -> None:
+    """Drop the cached appliances (connected to the appliance's save and delete)."""
+    global _cached_until
+    _cached_until = 0.0
 
 
 def _verify(appliance: Appliance, token: str, peer: str) -> None:

@@ -43,7 +43,7 @@ def test_a_two_hour_retry_delay_without_a_longer_visibility_timeout_fails_the_ch
     with override_settings(INTEGRATION=slower):
         errors = check_redelivery_window(None)
         assert [error.id for error in errors] == ["support_sessions.E001"]
-        assert "visibility_timeout" in errors[0].msg
+        assert "visibility timeout" in errors[0].msg
         with pytest.raises(SystemCheckError, match="E001"):
             call_command("check")
 
