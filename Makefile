@@ -52,5 +52,9 @@ format: install
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Figures next to their baselines, printed and written to build/bench.json.
+bench: install
+	$(PY) -m tests.bench.run
+
 clean:
 	rm -rf $(VENV) var build
