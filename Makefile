@@ -25,20 +25,34 @@ demo: install
 	@$(PY) manage.py demo_banner
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -e var/demo.env
 
+# Exit code 5 means "no tests collected": a legitimately empty tier is no failure.
+NONE_OK := || test $$? -eq 5
+# The integration tier needs the servers up before Django loads its settings.
+WITH_SERVERS := $(PY) -m tests.integration.servers run --
+
+# Every tier: unit, end-to-end and browser, then the integration tier (which
+# reports itself skipped, with the reason, where PostgreSQL or Redis is missing).
 test: install
-	$(PYTEST) -q tests
+	$(PYTEST) -q tests -m "not integration and not soak" $(NONE_OK)
+	$(WITH_SERVERS) $(PYTEST) -q tests/integration -m "integration and not soak" \
+	    --ds integration.settings_integration $(NONE_OK)
 
 test-unit: install
-	$(PYTEST) -q tests -m "not e2e and not integration and not browser"
+	$(PYTEST) -q tests -m "not e2e and not integration and not browser and not soak" $(NONE_OK)
 
 test-e2e: install
-	$(PYTEST) -q tests -m e2e
+	$(PYTEST) -q tests -m e2e $(NONE_OK)
 
 test-integration: install
-	$(PYTEST) -q tests -m integration
+	$(WITH_SERVERS) $(PYTEST) -q tests/integration -m "integration and not soak" \
+	    --ds integration.settings_integration $(NONE_OK)
 
 test-browser: install
-	$(PYTEST) -q tests -m browser
+	$(PYTEST) -q tests -m browser $(NONE_OK)
+
+# Load tests that take minutes (the embedded broker under a burst of tasks).
+soak: install
+	$(PYTEST) -q tests -m soak $(NONE_OK)
 
 lint: install
 	$(VENV)/bin/ruff format --check .

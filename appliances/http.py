@@ -137,7 +137,7 @@ def send(
 
 def _read(response: requests.Response, url: str, to_file: bool, limit: int) -> Reply:
     reply = Reply(status=response.status_code, headers=dict(response.headers))
-    sink: IO[bytes] = (
+    sink: Any = (
         tempfile.TemporaryFile(prefix="bt-reply-") if to_file else _MemorySink()
     )
     try:

@@ -76,11 +76,11 @@ class RecordForm(forms.ModelForm):
 
 class RecordAdmin(ExtensibleAdmin):
     form = RecordForm
-    list_display = ("number", "short_description", "state", "assigned_to", "opened_at")
-    list_filter = ("state",)
+    list_display = ["number", "short_description", "state", "assigned_to", "opened_at"]
+    list_filter = ["state",]
     search_fields = ("number", "short_description", "sys_id")
-    list_select_related = ("assigned_to",)
-    raw_id_fields = ("opened_by", "assigned_to")
+    list_select_related = ["assigned_to",]
+    raw_id_fields = ["opened_by", "assigned_to"]
     readonly_fields = ("number", "sys_id", "opened_at", "updated_at")
     show_full_result_count = False
 
@@ -94,7 +94,7 @@ class RecordAdmin(ExtensibleAdmin):
 
 
 class TaskAdmin(RecordAdmin):
-    list_display = (
+    list_display = [
         "number",
         "short_description",
         "state",
@@ -102,26 +102,26 @@ class TaskAdmin(RecordAdmin):
         "cmdb_ci",
         "assigned_to",
         "opened_at",
-    )
-    list_select_related = ("caller", "cmdb_ci", "assigned_to")
-    raw_id_fields = ("opened_by", "assigned_to", "caller", "cmdb_ci")
+    ]
+    list_select_related = ["caller", "cmdb_ci", "assigned_to"]
+    raw_id_fields = ["opened_by", "assigned_to", "caller", "cmdb_ci"]
     autocomplete_fields = ("assignment_group", "location")
-    fieldsets = (
+    fieldsets = [
         (None, {"fields": ("number", "sys_id", "caller", "state", "priority")}),
         ("Details", {"fields": ("short_description", "description", "cmdb_ci", "location")}),
         ("Assignment", {"fields": ("assignment_group", "assigned_to", "opened_by")}),
         ("Activity", {"fields": ("work_note", "comment")}),
         ("Dates", {"fields": ("opened_at", "updated_at"), "classes": ("collapse",)}),
-    )
+    ]
 
 
 @admin.register(Incident)
 class IncidentAdmin(TaskAdmin):
-    fieldsets = (
+    fieldsets = [
         (None, {"fields": ("number", "sys_id", "caller", "state", "category")}),
         ("Priority", {"fields": ("impact", "urgency", "priority")}),
         *TaskAdmin.fieldsets[1:],
-    )
+    ]
 
 
 @admin.register(Problem)
@@ -131,69 +131,69 @@ class ProblemAdmin(TaskAdmin):
 
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(TaskAdmin):
-    fieldsets = (
+    fieldsets = [
         (None, {"fields": ("number", "sys_id", "caller", "state", "type", "priority")}),
         *TaskAdmin.fieldsets[1:],
-    )
+    ]
 
 
 @admin.register(CatalogRequest)
 class CatalogRequestAdmin(TaskAdmin):
-    raw_id_fields = (*TaskAdmin.raw_id_fields, "requested_for")
+    raw_id_fields = [*TaskAdmin.raw_id_fields, "requested_for"]
 
 
 @admin.register(Call)
 class CallAdmin(RecordAdmin):
-    list_display = ("number", "short_description", "state", "caller", "opened_at")
-    list_select_related = ("caller",)
-    raw_id_fields = ("opened_by", "assigned_to", "caller", "transferred_to")
-    fieldsets = (
+    list_display = ["number", "short_description", "state", "caller", "opened_at"]
+    list_select_related = ["caller",]
+    raw_id_fields = ["opened_by", "assigned_to", "caller", "transferred_to"]
+    fieldsets = [
         (None, {"fields": ("number", "sys_id", "caller", "state")}),
         ("Details", {"fields": ("short_description", "description", "transferred_to")}),
         ("Assignment", {"fields": ("assignment_group", "assigned_to", "opened_by")}),
         ("Activity", {"fields": ("work_note", "comment")}),
-    )
+    ]
 
 
 @admin.register(Interaction)
 class InteractionAdmin(RecordAdmin):
-    list_display = ("number", "short_description", "state", "channel", "opened_for")
-    list_filter = ("state", "channel")
-    list_select_related = ("opened_for",)
-    raw_id_fields = ("opened_by", "assigned_to", "opened_for")
-    fieldsets = (
+    list_display = ["number", "short_description", "state", "channel", "opened_for"]
+    list_filter = ["state", "channel"]
+    list_select_related = ["opened_for",]
+    raw_id_fields = ["opened_by", "assigned_to", "opened_for"]
+    fieldsets = [
         (None, {"fields": ("number", "sys_id", "opened_for", "state", "channel")}),
         ("Details", {"fields": ("short_description", "description")}),
         ("Assignment", {"fields": ("assignment_group", "assigned_to", "opened_by")}),
         ("Activity", {"fields": ("work_note", "comment")}),
-    )
+    ]
 
 
 @admin.register(ConfigurationItem)
 class ConfigurationItemAdmin(ExtensibleAdmin):
-    list_display = ("name", "sys_class_name", "host_name", "ip_address", "operational_status")
-    list_filter = ("sys_class_name", "operational_status")
+    list_display = ["name", "sys_class_name", "host_name", "ip_address", "operational_status"]
+    list_filter = ["sys_class_name", "operational_status"]
     search_fields = ("name", "host_name", "fqdn", "sys_id", "serial_number")
-    list_select_related = ("location",)
-    raw_id_fields = ("assigned_to",)
+    list_select_related = ["location",]
+    raw_id_fields = ["assigned_to",]
     readonly_fields = ("sys_id",)
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "country")
-    list_filter = ("country",)
+    list_display = ["name", "city", "country"]
+    list_filter = ["country",]
     search_fields = ("name", "city")
-    list_select_related = ()
+    list_select_related = []
 
 
 @admin.register(UserGroup)
 class UserGroupAdmin(admin.ModelAdmin):
-    list_display = ("name", "manager", "active")
-    list_filter = ("active",)
+    list_display = ["name", "manager", "active"]
+    list_filter = ["active",]
     search_fields = ("name",)
-    list_select_related = ("manager",)
-    raw_id_fields = ("manager",)
+    list_select_related = ["manager",]
+    raw_id_fields = ["manager",]
     filter_horizontal = ("members",)
 
 
@@ -201,10 +201,10 @@ class UserGroupAdmin(admin.ModelAdmin):
 class JournalEntryAdmin(admin.ModelAdmin):
     """Read-only: journal entries are append-only."""
 
-    list_display = ("created", "name", "element", "element_id", "created_by", "short_value")
-    list_filter = ("name", "element")
+    list_display = ["created", "name", "element", "element_id", "created_by", "short_value"]
+    list_filter = ["name", "element"]
     search_fields = ("element_id", "value")
-    list_select_related = ()
+    list_select_related = []
     show_full_result_count = False
 
     @admin.display(description="value")
@@ -224,13 +224,13 @@ class JournalEntryAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin, ExtensibleAdmin):
     change_form_template = "admin/itsm/user_change_form.html"
-    list_display = ("username", "first_name", "last_name", "email", "is_staff")
-    list_select_related = ()
+    list_display = ["username", "first_name", "last_name", "email", "is_staff"]
+    list_select_related = []
     readonly_fields = ("sys_id",)
-    fieldsets = (
+    fieldsets = [
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         ("ServiceNow", {"fields": ("sys_id", "title", "phone", "company", "location")}),
-    )
+    ]
 
 
 def record_label(record: NumberedRecord) -> str:

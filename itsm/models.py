@@ -126,7 +126,7 @@ class NumberedRecord(models.Model):
     number_prefix: ClassVar[str] = "TASK"
     table: ClassVar[str] = "task"
     state_choices: ClassVar[list[tuple[Any, str]]] = []
-    closed_states: ClassVar[frozenset[int]] = frozenset()
+    closed_states: ClassVar[frozenset[Any]] = frozenset()
 
     sys_id = models.CharField(max_length=32, unique=True, default=new_sys_id, editable=False)
     number = models.CharField(max_length=40, unique=True, blank=True)

@@ -51,4 +51,6 @@ def _number_taken(prefix: str, number: str) -> bool:
             # Task kinds share the parent table, where `number` is unique.
             base = kind._meta.get_parent_list()
             models.add(base[-1] if base else kind)  # type: ignore[arg-type]
-    return any(model.objects.filter(number=number).exists() for model in models)
+    return any(
+        model._default_manager.filter(number=number).exists() for model in models
+    )

@@ -67,7 +67,7 @@ def find_record_by_number(value: str) -> NumberedRecord | None:
 
     for kind in NUMBERED_KINDS:
         if kind.number_prefix == match.group(1):
-            return kind.objects.filter(number=number).first()
+            return kind._default_manager.filter(number=number).first()
     # A prefix from another kind of task that this product does not model.
     task = Task.objects.filter(number=number).first()
     return task.specific() if task else None

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def _default_publisher(event_id: int, force: bool) -> None:
     from sessions.tasks import import_event_task
 
-    import_event_task.apply_async(args=[event_id], kwargs={"force": force})
+    import_event_task.apply_async(args=(event_id,), kwargs={"force": force})
 
 
 # Tests swap this for a capturing publisher; production publishes to Celery.

@@ -221,7 +221,7 @@ def _participant_key(row: dict[str, Any], position: int) -> str:
 
 
 def _upsert_related(session: SupportSession, head: SessionHead) -> None:
-    _upsert(SessionRep, session, _reps(session, head.reps), ["natural_key"])
+    _upsert(SessionRep, session, list(_reps(session, head.reps)), ["natural_key"])
     _upsert(SessionCustomer, session, _customers(session, head), ["natural_key"])
     _upsert(
         SessionCustomAttribute,

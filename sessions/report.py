@@ -328,7 +328,7 @@ def _is(element: etree._Element, name: str) -> bool:
 
 
 def _release(element: etree._Element) -> None:
-    element.clear(keep_tail=False)
+    element.clear()
     parent = element.getparent()
     if parent is None:
         return

@@ -5,7 +5,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -118,7 +118,7 @@ def _claim(event: OutboundEvent) -> bool:
 
 
 def _finish(event: OutboundEvent, result: Result) -> None:
-    updates = {
+    updates: dict[str, Any] = {
         "outcome": result.outcome,
         "reason": result.reason,
         "reason_code": result.reason_code,
