@@ -16,6 +16,10 @@ _LEVELS = {
 }
 
 
+_LSID_MAX = ApplicationLog._meta.get_field("lsid").max_length or 32
+_RECORD_MAX = ApplicationLog._meta.get_field("record").max_length or 40
+
+
 def log_step(
     level: LogLevel,
     step: LogStep,
@@ -27,12 +31,15 @@ def log_step(
     **details: Any,
 ) -> ApplicationLog:
     """Record one step in the application log and on the console."""
+    # Clipped to their columns: PostgreSQL refuses longer text, and a refused
+    # log row would fail the post or import it describes (a 33-character lsid
+    # answered 503 and stalled the appliance's feed).
     entry = ApplicationLog.objects.create(
         level=level,
         step=step,
         appliance=appliance,
-        lsid=lsid,
-        record=record,
+        lsid=lsid[:_LSID_MAX],
+        record=record[:_RECORD_MAX],
         message=message,
         details={key: _plain(value) for key, value in details.items()},
     )

@@ -92,7 +92,8 @@ class StreamedReply:
 def retry_after_seconds(headers: dict[str, str], attempt: int) -> float:
     """Return how long a 429 asks us to wait, or our own growing backoff."""
     value = headers.get("Retry-After", "").strip()
-    if value.isdigit():
+    # isdigit() alone accepts "²", which float() refuses: the import would crash.
+    if value.isascii() and value.isdigit():
         return float(value)
     when = _http_date(value)
     if when is not None:
@@ -140,7 +141,9 @@ class ApplianceClient:
 
     def report(self, report: str, **params: str) -> etree._Element:
         """Call `/api/reporting` for a small report held in memory."""
-        reply = self._authorised("GET", "/api/reporting", {"generate_report": report, **params})
+        reply = self._authorised(
+            "GET", "/api/reporting", {"generate_report": report, **params}
+        )
         return self._parse_small(reply)
 
     def check_health_page(self) -> int:

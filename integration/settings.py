@@ -6,6 +6,7 @@ Redis), chosen by `INTEGRATION_ENV` and the URLs below.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -14,7 +15,38 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("INTEGRATION_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-env = environ.Env()
+_BOOLEANS = {"true", "on", "ok", "y", "yes", "1", "false", "off", "n", "no", "0", ""}
+
+
+class _Env(environ.Env):
+    """django-environ, but a malformed value stops the start with a message that
+    names the variable (it raises a bare ValueError or reads "maybe" as false).
+    The value itself is not shown: it may be a secret or hold a password."""
+
+    def get_value(self, var: str, cast: Any = None, *args: Any, **kwargs: Any) -> Any:
+        raw = self.ENVIRON.get(var)
+        if cast is bool and raw is not None and raw.strip().lower() not in _BOOLEANS:
+            raise ImproperlyConfigured(f"{var} is malformed: expected true or false.")
+        try:
+            return super().get_value(var, cast, *args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            kind = getattr(cast, "__name__", "a valid value")
+            raise ImproperlyConfigured(f"{var} is malformed: expected {kind}.") from exc
+
+    def db_url(
+        self, var: str = "DATABASE_URL", *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        config = super().db_url(var, *args, **kwargs)
+        if "ENGINE" not in config:
+            raise ImproperlyConfigured(
+                f"{var} is malformed: expected postgres://user:pw@host/db or sqlite:///path."
+            )
+        return dict(config)
+
+    db = db_url
+
+
+env = _Env()
 # `make demo` writes the local encryption key here; a real deployment sets the
 # variables in its environment instead.
 for env_file in (BASE_DIR / ".env", VAR_DIR / "local.env"):
@@ -46,7 +78,9 @@ SECRET_KEY = _required_in_production(
     "DJANGO_SECRET_KEY", "dev-only-insecure-key-never-use-in-production"
 )
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # Keys for secrets stored at rest (client secrets, cached tokens). A list, newest
@@ -236,7 +270,9 @@ INTEGRATION = {
     # on_commit: the web process publishes each stored event after its commit.
     # outbox: the request only stores it; `manage.py dispatch_events` publishes.
     "RECEIVER_DISPATCH": env.str("RECEIVER_DISPATCH", default="on_commit"),
-    "APPLIANCE_CACHE_SECONDS": env.float("RECEIVER_APPLIANCE_CACHE_SECONDS", default=5.0),
+    "APPLIANCE_CACHE_SECONDS": env.float(
+        "RECEIVER_APPLIANCE_CACHE_SECONDS", default=5.0
+    ),
     "REJECTED_POST_RATE_PER_MINUTE": env.int("REJECTED_POST_RATE", default=30),
     "IMPORT_MAX_ATTEMPTS": env.int("IMPORT_MAX_ATTEMPTS", default=5),
     "IMPORT_RETRY_BASE_SECONDS": env.float("IMPORT_RETRY_BASE_SECONDS", default=30.0),

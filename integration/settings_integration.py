@@ -11,8 +11,8 @@ import os
 
 os.environ.setdefault("INTEGRATION_ENV", "test")
 
-from integration.settings_test import *  # noqa: E402,F403
-from integration.settings_test import DATABASES  # noqa: E402
+from integration.settings_test import *  # noqa: F403
+from integration.settings_test import DATABASES
 
 # Threads in the tests open their own connections; keep none between requests.
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from appliances.models import Appliance, EventType
 from sessions.bulk import event_row, upsert_events
@@ -26,10 +26,12 @@ from sessions.models import (
     SupportSession,
 )
 from sessions.report import (
+    INT_MAX,
     ParsedEvent,
     ReportError,
     SessionDone,
     SessionHead,
+    parse_int,
     read_report,
     to_datetime,
 )
@@ -116,15 +118,17 @@ class _Writer:
 
     def _event(self, item: ParsedEvent) -> tuple[Any, ...]:
         assert self.session is not None
-        self.event_types.add(item.event_type)
-        selected = self._selected.get(item.event_type)
+        # Clipped as its column is, so the event and its EventType agree.
+        event_type = item.event_type[: EventType._meta.get_field("name").max_length]
+        self.event_types.add(event_type)
+        selected = self._selected.get(event_type)
         if selected is None:
-            selected = self.appliance.imports_event_type(item.event_type, self.selected)
-            self._selected[item.event_type] = selected
+            selected = self.appliance.imports_event_type(event_type, self.selected)
+            self._selected[event_type] = selected
         return event_row(
             self.session.pk,
             item.seq,
-            item.event_type,
+            event_type,
             to_datetime(item.timestamp),
             item.performed_by,
             item.destination,
@@ -149,32 +153,59 @@ class _Writer:
         with transaction.atomic():
             # A later report never has fewer events; drop any a re-fetch no
             # longer reports so the list matches the appliance exactly.
-            SessionEvent.objects.filter(session=session, seq__gte=item.event_count).delete()
+            SessionEvent.objects.filter(
+                session=session, seq__gte=item.event_count
+            ).delete()
             session.event_count = item.event_count
             session.save(update_fields=["event_count", "updated_at"])
         self.session = None
 
 
 def _int(value: str) -> int:
-    return int(value) if value.strip().isdigit() else 0
+    return parse_int(value) or 0
 
 
 def duration_seconds(text: str, head: SessionHead) -> int | None:
     """Return the duration from HH:MM:SS, else from the start and end times."""
-    parts = text.split(":")
-    if len(parts) == 3 and all(part.isdigit() for part in parts):
-        hours, minutes, seconds = (int(part) for part in parts)
-        return hours * 3600 + minutes * 60 + seconds
+    parts = [parse_int(part) for part in text.split(":")]
+    if len(parts) == 3 and None not in parts:
+        hours, minutes, seconds = (part or 0 for part in parts)
+        return _in_int_range(hours * 3600 + minutes * 60 + seconds)
     if head.start_ts is not None and head.end_ts is not None:
-        return head.end_ts - head.start_ts
+        return _in_int_range(head.end_ts - head.start_ts)
     return None
 
 
-def _upsert_session(appliance: Appliance, head: SessionHead, links: Links) -> SupportSession:
+def _in_int_range(value: int) -> int | None:
+    return value if -INT_MAX <= value <= INT_MAX else None
+
+
+def _fit(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Clip text to its column, in place. PostgreSQL refuses a longer value
+    (SQLite does not), and the import would then fail alike on every retry; a
+    URL cut short would mislead, so one that does not fit is left out."""
+    for f in model._meta.concrete_fields:
+        value = values.get(f.attname)
+        limit = getattr(f, "max_length", None)
+        if not isinstance(f, models.CharField) or not isinstance(value, str):
+            continue
+        if limit and len(value) > limit:
+            values[f.attname] = "" if isinstance(f, models.URLField) else value[:limit]
+    return values
+
+
+def _fit_row(row: Any) -> Any:
+    _fit(type(row), vars(row))
+    return row
+
+
+def _upsert_session(
+    appliance: Appliance, head: SessionHead, links: Links
+) -> SupportSession:
     f = head.fields
     values: dict[str, Any] = {
         "session_type": f.get("session_type", ""),
-        "lseq": _int(f.get("lseq", "")) if f.get("lseq") else None,
+        "lseq": parse_int(f.get("lseq", "")),
         "start_time": to_datetime(head.start_ts),
         "end_time": to_datetime(head.end_ts),
         "duration_seconds": duration_seconds(f.get("duration", ""), head),
@@ -203,7 +234,7 @@ def _upsert_session(appliance: Appliance, head: SessionHead, links: Links) -> Su
     if head.complete:
         values["incomplete"] = False
     session, _ = SupportSession.objects.select_for_update().update_or_create(
-        appliance=appliance, lsid=head.lsid, defaults=values
+        appliance=appliance, lsid=head.lsid, defaults=_fit(SupportSession, values)
     )
     SupportSession.objects.filter(pk=session.pk).update(
         import_count=session.import_count + 1
@@ -214,7 +245,14 @@ def _upsert_session(appliance: Appliance, head: SessionHead, links: Links) -> Su
 def _participant_key(row: dict[str, Any], position: int) -> str:
     if row.get("gsnumber"):
         return f"gs:{row['gsnumber']}"
-    for name in ("rep_id", "username", "name", "display_name", "hostname", "private_ip"):
+    for name in (
+        "rep_id",
+        "username",
+        "name",
+        "display_name",
+        "hostname",
+        "private_ip",
+    ):
         if row.get(name):
             return f"{name}:{row[name]}"[:200]
     return f"pos:{position}"
@@ -239,7 +277,9 @@ def _upsert_related(session: SupportSession, head: SessionHead) -> None:
     _upsert(SessionRecording, session, _recordings(session, head), ["kind", "instance"])
 
 
-def _upsert(model: Any, session: SupportSession, rows: list[Any], keys: list[str]) -> None:
+def _upsert(
+    model: Any, session: SupportSession, rows: list[Any], keys: list[str]
+) -> None:
     if not rows:
         return
     fields = [
@@ -248,7 +288,7 @@ def _upsert(model: Any, session: SupportSession, rows: list[Any], keys: list[str
         if not f.primary_key and f.name not in {"session", *keys}
     ]
     model.objects.bulk_create(
-        _unique(rows, keys),
+        _unique((_fit_row(row) for row in rows), keys),
         update_conflicts=True,
         unique_fields=["session", *keys],
         update_fields=fields,
@@ -267,14 +307,18 @@ def _reps(session: SupportSession, reps: list[dict[str, Any]]) -> Iterator[Sessi
         yield SessionRep(
             session=session,
             natural_key=_participant_key(row, position),
-            **{k: v for k, v in row.items() if k != "seconds_involved" or v is not None},
+            **{
+                k: v for k, v in row.items() if k != "seconds_involved" or v is not None
+            },
         )
 
 
 def _customers(session: SupportSession, head: SessionHead) -> list[SessionCustomer]:
     rows = list(head.customers)
     if not rows and head.primary_customer[0]:
-        rows = [{"gsnumber": head.primary_customer[1], "name": head.primary_customer[0]}]
+        rows = [
+            {"gsnumber": head.primary_customer[1], "name": head.primary_customer[0]}
+        ]
     primary_gsnumber = head.primary_customer[1]
     for row in rows:
         # Older reports mark the primary customer only by primary_customer's gsnumber.
@@ -304,7 +348,11 @@ def _teams(session: SupportSession, head: SessionHead) -> list[SessionTeam]:
 def _recordings(session: SupportSession, head: SessionHead) -> list[SessionRecording]:
     rows = [
         SessionRecording(
-            session=session, kind=kind, instance=instance, view_url=view, download_url=dl
+            session=session,
+            kind=kind,
+            instance=instance,
+            view_url=view,
+            download_url=dl,
         )
         for kind, instance, view, dl in head.recordings
     ]

@@ -25,6 +25,7 @@ from sessions.models import OutboundEvent
 logger = logging.getLogger(__name__)
 
 LSID_RE = re.compile(r"^[0-9a-f]{32}$")
+TIMESTAMP_RE = re.compile(r"^[0-9]{1,18}$", re.ASCII)
 SURVEYS = {EventName.CUSTOMER_SURVEY, EventName.REP_SURVEY}
 KNOWN = {choice.value for choice in EventName}
 
@@ -47,22 +48,43 @@ def parse_form(raw: bytes) -> list[tuple[str, str]]:
 
 
 def _utf8(text: str) -> str:
-    return text.encode("latin-1").decode("utf-8", "replace")
+    # PostgreSQL refuses NUL in text and jsonb: storing one would fail, answer
+    # 503 and stall the feed. The raw body keeps the exact bytes.
+    return text.encode("latin-1").decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
+def _unix_seconds(text: str) -> int | None:
+    """Return ASCII digits as an int that fits a bigint, else None.
+
+    str.isdigit() accepts "²" (int() then raises) and any length (a 20-digit
+    value overflows the column): either would answer 5xx and stall the feed.
+    """
+    return int(text) if TIMESTAMP_RE.match(text) else None
 
 
 def first(fields: list[tuple[str, str]], name: str) -> str:
     return next((value for key, value in fields if key == name), "").strip()
 
 
-def classify_post(fields: list[tuple[str, str]], truncated: bool) -> tuple[Outcome, str, str]:
+def classify_post(
+    fields: list[tuple[str, str]], truncated: bool
+) -> tuple[Outcome, str, str]:
     """Return (outcome, reason code, reason) for a stored post before any import."""
     if truncated:
-        return Outcome.REJECTED, "too_large", "The post is larger than the receiver's cap."
+        return (
+            Outcome.REJECTED,
+            "too_large",
+            "The post is larger than the receiver's cap.",
+        )
     event = first(fields, "event")
     if not event:
         return Outcome.REJECTED, "missing_event", "The post has no event field."
     if event not in KNOWN:
-        return Outcome.IGNORED, "unknown_event", f"Event {event!r} is not one this product uses."
+        return (
+            Outcome.IGNORED,
+            "unknown_event",
+            f"Event {event!r} is not one this product uses.",
+        )
     if event in SURVEYS:
         return (
             Outcome.UNHANDLED,
@@ -75,7 +97,11 @@ def classify_post(fields: list[tuple[str, str]], truncated: bool) -> tuple[Outco
     if not lsid:
         return Outcome.REJECTED, "missing_lsid", "The end event has no lsid."
     if not LSID_RE.match(lsid.lower()):
-        return Outcome.REJECTED, "invalid_lsid", f"The lsid {lsid[:64]!r} is not 32 hex digits."
+        return (
+            Outcome.REJECTED,
+            "invalid_lsid",
+            f"The lsid {lsid[:64]!r} is not 32 hex digits.",
+        )
     return Outcome.PENDING_ENQUEUE, "", ""
 
 
@@ -129,7 +155,7 @@ def _new_event(
         identity=identity,
         event=event_name,
         lsid=lsid,
-        timestamp=int(timestamp) if timestamp.isdigit() else None,
+        timestamp=_unix_seconds(timestamp),
         external_key=first(fields, "external_key")[:1024],
         version=first(fields, "version")[:20],
         raw_body=post.raw,
@@ -168,4 +194,6 @@ def _log(event: OutboundEvent, repeated: bool) -> None:
         # per post in the application log would halve the receiver's rate.
         logger.debug("Webhook %s stored for %s", event.event, event.lsid)
         return
-    log_step(level, LogStep.WEBHOOK, message, appliance=event.appliance, lsid=event.lsid)
+    log_step(
+        level, LogStep.WEBHOOK, message, appliance=event.appliance, lsid=event.lsid
+    )

@@ -20,6 +20,10 @@ from appliances.xml import iterparse_file, local_name
 
 # XML 1.0 cannot carry these; TAB, LF and CR are kept.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_INT_RE = re.compile(r"^-?[0-9]{1,19}$", re.ASCII)
+# Largest values of the integer and bigint columns (PostgreSQL int4 and int8).
+INT_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
 _SCALARS = {
     "session_type",
     "lseq",
@@ -129,17 +133,37 @@ def decode_encoded_body(value: str) -> tuple[str, bool]:
     return cleaned, replaced or had_control
 
 
+def parse_int(text: str, limit: int = INT_MAX, signed: bool = False) -> int | None:
+    """Return ASCII decimal text as an int within the column's range, else None.
+
+    str.isdigit() accepts "²" (int() then raises) and any length (the column
+    overflows): either would crash the import, which the sweeper then repeats.
+    """
+    value = text.strip()
+    if not _INT_RE.match(value) or (value.startswith("-") and not signed):
+        return None
+    number = int(value)
+    return number if -limit <= number <= limit else None
+
+
 def _timestamp(element: etree._Element | None) -> int | None:
     if element is None:
         return None
-    value = (element.get("timestamp") or element.get("ts") or "").strip()
-    return int(value) if value.lstrip("-").isdigit() else None
+    value = element.get("timestamp") or element.get("ts") or ""
+    number = parse_int(value, BIGINT_MAX, signed=True)
+    # A time no datetime can hold (past the year 9999) is as good as none.
+    return number if number is not None and _datetime(number) is not None else None
+
+
+def _datetime(timestamp: int) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(timestamp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def to_datetime(timestamp: int | None) -> datetime | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, tz=UTC)
+    return None if timestamp is None else _datetime(timestamp)
 
 
 def _text(element: etree._Element | None) -> str:
@@ -274,9 +298,13 @@ class _Reader:
         else:
             self._header_list(name, element, head)
 
-    def _header_list(self, name: str, element: etree._Element, head: SessionHead) -> None:
+    def _header_list(
+        self, name: str, element: etree._Element, head: SessionHead
+    ) -> None:
         if name == "customer_list":
-            head.customers = [_customer(item) for item in element if _is(item, "customer")]
+            head.customers = [
+                _customer(item) for item in element if _is(item, "customer")
+            ]
         elif name == "rep_list":
             head.reps = [_rep(item) for item in element if _is(item, "representative")]
         elif name == "custom_attributes":
@@ -354,11 +382,14 @@ def _event_text(parsed: ParsedEvent, parts: dict[str, etree._Element]) -> None:
 def _event_files(parsed: ParsedEvent, parts: dict[str, etree._Element]) -> None:
     parsed.filename = _text(parts.get("filename"))
     size = _text(parts.get("filesize"))
-    parsed.filesize = int(size) if size.isdigit() else None
+    parsed.filesize = parse_int(size, BIGINT_MAX)
     files = parts.get("files")
     if files is not None:
         parsed.data["files"] = [
-            {"filename": _text(_children(f).get("filename")), "filesize": _text(_children(f).get("filesize"))}
+            {
+                "filename": _text(_children(f).get("filename")),
+                "filesize": _text(_children(f).get("filesize")),
+            }
             for f in files
             if _is(f, "file")
         ]
@@ -413,6 +444,6 @@ def _rep(element: etree._Element) -> dict[str, Any]:
     owner = _text(parts.get("session_owner")) or _text(parts.get("primary_rep"))
     row["session_owner"] = owner == "1"
     seconds = _text(parts.get("seconds_involved"))
-    row["seconds_involved"] = int(seconds) if seconds.isdigit() else None
+    row["seconds_involved"] = parse_int(seconds)
     row["invited"] = _text(parts.get("invited")) == "1"
     return row

@@ -71,13 +71,20 @@ def scheduled_delays() -> list[float]:
     ]
     # A rate-limited fetch waits what the appliance asks, capped at the retry cap.
     rate_limited = config["IMPORT_RETRY_MAX_SECONDS"]
-    return [*retries, rate_limited, config["MISSING_ROW_DELAY"], config["IMPORT_CLAIM_SECONDS"]]
+    return [
+        *retries,
+        rate_limited,
+        config["MISSING_ROW_DELAY"],
+        config["IMPORT_CLAIM_SECONDS"],
+    ]
 
 
 def process_event(event_id: int, force: bool = False) -> Result | None:
     """Import the session an end event names; return what happened, or None
     when another run holds the event or it was already handled."""
-    event = OutboundEvent.objects.select_related("appliance").filter(pk=event_id).first()
+    event = (
+        OutboundEvent.objects.select_related("appliance").filter(pk=event_id).first()
+    )
     if event is None:
         raise EventMissing(event_id)
     if not _claim(event):
@@ -92,14 +99,32 @@ def process_event(event_id: int, force: bool = False) -> Result | None:
 
     event.refresh_from_db()
     force = force or event.force_refetch
+    attempts = event.attempts
     try:
         result = _import(event, force)
     except DatabaseError as exc:
-        # A write failed part-way (lock timeout, lost connection). Every step is
-        # idempotent, so the whole import simply runs again shortly.
-        result = _retry(event, f"A database error interrupted the import: {exc}", 5.0)
+        # Each run counts, also one that never reached the fetch.
+        event.attempts = max(event.attempts, attempts + 1)
+        result = _database_failed(event, exc)
     _finish(event, result)
     return result
+
+
+def _database_failed(event: OutboundEvent, exc: DatabaseError) -> Result:
+    """A write failed part-way. Every step is idempotent, so the import runs
+    again shortly; but a value the database refuses fails alike every time, so
+    it stops after IMPORT_MAX_ATTEMPTS instead of being fetched for ever."""
+    message = f"A database error interrupted the import: {exc}"
+    if event.attempts < settings.INTEGRATION["IMPORT_MAX_ATTEMPTS"]:
+        return _retry(event, message, 5.0)
+    log_step(
+        LogLevel.ERROR,
+        LogStep.IMPORT,
+        message,
+        appliance=event.appliance,
+        lsid=event.lsid,
+    )
+    return Result(Outcome.FAILED, message, "database")
 
 
 def _claim(event: OutboundEvent) -> bool:
@@ -158,7 +183,9 @@ def _import(event: OutboundEvent, force: bool) -> Result:
 
     event.attempts += 1
     try:
-        reply = ApplianceClient(appliance).report_to_file("SupportSession", lsid=event.lsid)
+        reply = ApplianceClient(appliance).report_to_file(
+            "SupportSession", lsid=event.lsid
+        )
     except ApplianceError as exc:
         return _fetch_failed(event, exc)
     except TokenError as exc:
@@ -168,7 +195,9 @@ def _import(event: OutboundEvent, force: bool) -> Result:
         return _import_reply(event, reply.file, reply.size, force)
 
 
-def _import_reply(event: OutboundEvent, file: IO[bytes], size: int, force: bool) -> Result:
+def _import_reply(
+    event: OutboundEvent, file: IO[bytes], size: int, force: bool
+) -> Result:
     try:
         scan = importer.scan(file)
     except (XmlParseError, XmlRefused) as exc:
@@ -190,7 +219,9 @@ def _import_reply(event: OutboundEvent, file: IO[bytes], size: int, force: bool)
     return _write_back(event, session, links)
 
 
-def _write_back(event: OutboundEvent, session: SupportSession, links: "object") -> Result:
+def _write_back(
+    event: OutboundEvent, session: SupportSession, links: "object"
+) -> Result:
     from sessions.linking import Links
 
     assert isinstance(links, Links)
@@ -274,7 +305,13 @@ def _not_final(event: OutboundEvent, session: SupportSession) -> Result:
         f"The report never had an end time after {limit} attempts; the last partial "
         "data is kept and flagged incomplete. No work notes were written."
     )
-    log_step(LogLevel.WARNING, LogStep.IMPORT, message, appliance=event.appliance, lsid=event.lsid)
+    log_step(
+        LogLevel.WARNING,
+        LogStep.IMPORT,
+        message,
+        appliance=event.appliance,
+        lsid=event.lsid,
+    )
     return Result(Outcome.INCOMPLETE, message)
 
 
@@ -321,13 +358,25 @@ def _fetch_failed(event: OutboundEvent, exc: ApplianceError) -> Result:
         return _no_data(event, exc.detail)
     if isinstance(exc, ApplianceRateLimited):
         # A Retry-After of hours must not outlast the broker's redelivery window.
-        wait = min(max(exc.retry_after, 1.0), settings.INTEGRATION["IMPORT_RETRY_MAX_SECONDS"])
+        wait = min(
+            max(exc.retry_after, 1.0), settings.INTEGRATION["IMPORT_RETRY_MAX_SECONDS"]
+        )
         return _retry(event, str(exc), wait)
     if isinstance(exc, ApplianceBadReply):
-        code = Outcome.TOO_LARGE if "download cap" in exc.detail else Outcome.PARSE_ERROR
-        log_step(LogLevel.ERROR, LogStep.IMPORT, str(exc), appliance=event.appliance, lsid=event.lsid)
+        code = (
+            Outcome.TOO_LARGE if "download cap" in exc.detail else Outcome.PARSE_ERROR
+        )
+        log_step(
+            LogLevel.ERROR,
+            LogStep.IMPORT,
+            str(exc),
+            appliance=event.appliance,
+            lsid=event.lsid,
+        )
         return Result(code, exc.detail)
-    return _transient(event, str(exc), unreachable=isinstance(exc, ApplianceUnreachable))
+    return _transient(
+        event, str(exc), unreachable=isinstance(exc, ApplianceUnreachable)
+    )
 
 
 def _transient(event: OutboundEvent, message: str, unreachable: bool) -> Result:
@@ -364,7 +413,9 @@ def _auth_failed(event: OutboundEvent, text: str) -> Result:
     return Result(Outcome.AUTH_FAILED, message)
 
 
-def _unreadable(event: OutboundEvent, file: IO[bytes], size: int, exc: Exception) -> Result:
+def _unreadable(
+    event: OutboundEvent, file: IO[bytes], size: int, exc: Exception
+) -> Result:
     file.seek(0)
     raw = file.read(RAW_KEEP_BYTES + 1)
     file.seek(0)
@@ -394,7 +445,9 @@ def _skip_external(event: OutboundEvent, note: str) -> Result:
         f"Not imported: the session names no ServiceNow record and "
         f"'import external sessions' is off. {note}"
     ).strip()
-    log_step(LogLevel.INFO, LogStep.SKIP, message, appliance=event.appliance, lsid=event.lsid)
+    log_step(
+        LogLevel.INFO, LogStep.SKIP, message, appliance=event.appliance, lsid=event.lsid
+    )
     return Result(Outcome.SKIPPED, message, "external")
 
 
@@ -412,7 +465,11 @@ def sweep(limit: int = 500) -> int:
         | Q(outcome=Outcome.FETCHING, claimed_until__lt=now)
     )
     published = 0
-    ids = list(OutboundEvent.objects.filter(due).order_by("id").values_list("id", flat=True)[:limit])
+    ids = list(
+        OutboundEvent.objects.filter(due)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
     for event_id in ids:
         if dispatch.publish_now(event_id):
             published += 1
@@ -429,7 +486,11 @@ def request_refetch(events: "object") -> tuple[int, int]:
     now = clock.now()
     ids: list[int] = []
     for event in events.select_related("appliance").iterator():  # type: ignore[attr-defined]
-        if event.outcome == Outcome.FETCHING and event.claimed_until and event.claimed_until > now:
+        if (
+            event.outcome == Outcome.FETCHING
+            and event.claimed_until
+            and event.claimed_until > now
+        ):
             skipped += 1
             continue
         event.outcome = Outcome.PENDING_ENQUEUE
@@ -467,7 +528,6 @@ def dispatch_many(ids: list[int]) -> None:
         dispatch.publish_now(event_id, force=True)
 
 
-
 class ReportFileError(Exception):
     """A saved report cannot be imported; nothing was written."""
 
@@ -484,7 +544,9 @@ def import_saved_report(appliance: Appliance, file: IO[bytes]) -> list[str]:
         raise ReportFileError(f"The file is not a readable report: {exc}") from exc
     if not scan.heads:
         error = scan.error
-        text = f": {' '.join(error.text.split())}" if error and error.text.strip() else ""
+        text = (
+            f": {' '.join(error.text.split())}" if error and error.text.strip() else ""
+        )
         raise ReportFileError(f"The file holds no report{text}".rstrip(".") + ".")
 
     lines = []

@@ -43,8 +43,18 @@ def peer_address(request: HttpRequest) -> str:
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _in_networks(hop, trusted):
-            return hop
+            # A hop that is no address ("unknown", "addr:port") names no peer
+            # we can check or store; the proxy itself is the peer then.
+            return hop if _is_address(hop) else remote
     return remote
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _in_networks(address: str, networks: list[str]) -> bool:
@@ -74,14 +84,26 @@ def identify(fields: list[tuple[str, str]], token: str, peer: str) -> Appliance:
     appliances = known_appliances()
     if not appliances:
         raise Refused("no appliance is configured")
-    by_guid = [a for a in appliances if guid and a.appliance_guid.lower().replace("-", "") == guid]
-    by_token = [a for a in appliances if a.outbound_event_token_encrypted and _token_ok(a, token)]
+    by_guid = [
+        a
+        for a in appliances
+        if guid and a.appliance_guid.lower().replace("-", "") == guid
+    ]
+    by_token = [
+        a
+        for a in appliances
+        if a.outbound_event_token_encrypted and _token_ok(a, token)
+    ]
     candidates = by_guid or by_token
     if not candidates:
         tokenless = [a for a in appliances if not a.outbound_event_token_encrypted]
         candidates = tokenless if len(appliances) == 1 or len(tokenless) == 1 else []
     if len(candidates) != 1:
-        reason = "missing outbound_event_token" if not token else "wrong outbound_event_token"
+        reason = (
+            "missing outbound_event_token"
+            if not token
+            else "wrong outbound_event_token"
+        )
         raise Refused(reason)
     appliance = candidates[0]
     _verify(appliance, token, peer)
@@ -122,9 +144,17 @@ def forget_appliances(**kwargs: Any) -> None:
 
 def _verify(appliance: Appliance, token: str, peer: str) -> None:
     if appliance.outbound_event_token_encrypted and not _token_ok(appliance, token):
-        reason = "missing outbound_event_token" if not token else "wrong outbound_event_token"
+        reason = (
+            "missing outbound_event_token"
+            if not token
+            else "wrong outbound_event_token"
+        )
         raise Refused(reason, appliance)
-    accepted = [a for a in appliance.accepted_ip_addresses.replace(";", ",").split(",") if a.strip()]
+    accepted = [
+        a
+        for a in appliance.accepted_ip_addresses.replace(";", ",").split(",")
+        if a.strip()
+    ]
     if accepted and not _in_networks(peer, accepted):
         raise Refused(f"address {peer} is not accepted", appliance)
 
@@ -147,20 +177,30 @@ class SessionEndReceiver(APIView):
         except Refused as refusal:
             return _refuse(django_request, refusal, peer, len(raw))
 
-        post = Post(raw, truncated, django_request.META.get("CONTENT_TYPE", ""), peer or None)
+        post = Post(
+            raw, truncated, django_request.META.get("CONTENT_TYPE", ""), peer or None
+        )
         try:
             store_post(appliance, post)
         except DatabaseError:
-            logger.exception("Could not store an outbound event from %s", appliance.name)
-            return Response({"status": "error", "detail": "not stored; send again"}, status=503)
+            logger.exception(
+                "Could not store an outbound event from %s", appliance.name
+            )
+            return Response(
+                {"status": "error", "detail": "not stored; send again"}, status=503
+            )
         return Response({"status": "ok"})
 
 
 def _refuse(request: HttpRequest, refusal: Refused, peer: str, size: int) -> Response:
     window = clock.now() - timedelta(minutes=1)
-    recent = RejectedPost.objects.filter(peer_address=peer or None, received_at__gte=window)
+    recent = RejectedPost.objects.filter(
+        peer_address=peer or None, received_at__gte=window
+    )
     if recent.count() >= settings.INTEGRATION["REJECTED_POST_RATE_PER_MINUTE"]:
-        return Response({"status": "refused", "detail": "too many refused posts"}, status=429)
+        return Response(
+            {"status": "refused", "detail": "too many refused posts"}, status=429
+        )
 
     RejectedPost.objects.create(
         peer_address=peer or None,
