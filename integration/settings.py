@@ -291,6 +291,22 @@ INTEGRATION = {
     "PULL_CLAIM_SECONDS": env.int("PULL_CLAIM_SECONDS", default=900),
 }
 
+_AT_LEAST_ONE = (
+    "CONNECT_TIMEOUT",
+    "READ_TIMEOUT",
+    "RECEIVER_MAX_BODY_BYTES",
+    "REPORT_MAX_BYTES",
+    "IMPORT_MAX_ATTEMPTS",
+    "APPLOG_RETENTION_DAYS",
+    "TRANSCRIPT_NOTE_MAX_CHARS",
+)
+for _name in _AT_LEAST_ONE:
+    if not INTEGRATION[_name] > 0:
+        raise ImproperlyConfigured(
+            f"The setting {_name} must be greater than zero; check its environment "
+            "variable (see the README's settings table)."
+        )
+
 if INTEGRATION["RECEIVER_DISPATCH"] not in {"on_commit", "outbox"}:
     raise ImproperlyConfigured(
         f"RECEIVER_DISPATCH={INTEGRATION['RECEIVER_DISPATCH']!r} is not known; "

@@ -96,8 +96,9 @@ def identify(fields: list[tuple[str, str]], token: str, peer: str) -> Appliance:
     ]
     candidates = by_guid or by_token
     if not candidates:
-        tokenless = [a for a in appliances if not a.outbound_event_token_encrypted]
-        candidates = tokenless if len(appliances) == 1 or len(tokenless) == 1 else []
+        # Without a token or a known GUID, only a single appliance can be meant;
+        # with several, an unnamed post would be taken for whichever has no token.
+        candidates = appliances if len(appliances) == 1 else []
     if len(candidates) != 1:
         reason = (
             "missing outbound_event_token"
