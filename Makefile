@@ -32,10 +32,13 @@ WITH_SERVERS := $(PY) -m tests.integration.servers run --
 
 # Every tier: unit, end-to-end and browser, then the integration tier (which
 # reports itself skipped, with the reason, where PostgreSQL or Redis is missing).
+# The integration tier runs even when the others failed; either failing fails.
 test: install
-	$(PYTEST) -q tests -m "not integration and not soak" $(NONE_OK)
-	$(WITH_SERVERS) $(PYTEST) -q tests/integration -m "integration and not soak" \
-	    --ds integration.settings_integration $(NONE_OK)
+	@status=0; \
+	$(PYTEST) -q tests -m "not integration and not soak" $(NONE_OK) || status=1; \
+	$(WITH_SERVERS) $(PYTEST) -q -rs tests/integration -m "integration and not soak" \
+	    --ds integration.settings_integration $(NONE_OK) || status=1; \
+	exit $$status
 
 test-unit: install
 	$(PYTEST) -q tests -m "not e2e and not integration and not browser and not soak" $(NONE_OK)
@@ -44,7 +47,7 @@ test-e2e: install
 	$(PYTEST) -q tests -m e2e $(NONE_OK)
 
 test-integration: install
-	$(WITH_SERVERS) $(PYTEST) -q tests/integration -m "integration and not soak" \
+	$(WITH_SERVERS) $(PYTEST) -q -rs tests/integration -m "integration and not soak" \
 	    --ds integration.settings_integration $(NONE_OK)
 
 test-browser: install

@@ -42,7 +42,7 @@ def drain_retries(run_worker, clock: MovableClock, limit: int = 20) -> list[floa
             "next_attempt_at"
         )
         event = waiting.first()
-        if event is None:
+        if event is None or event.next_attempt_at is None:
             return delays
         delay = (event.next_attempt_at - clock.now()).total_seconds()
         delays.append(delay)

@@ -63,7 +63,9 @@ def run_naive(path: Path) -> int:
     count = 0
     with transaction.atomic():
         for node in root.iter("{*}session"):
-            session = SupportSession.objects.create(appliance=appliance, lsid=node.get("lsid"))
+            session = SupportSession.objects.create(
+                appliance=appliance, lsid=node.get("lsid") or ""
+            )
             for seq, event in enumerate(node.iter("{*}event")):
                 by = event.find("{*}performed_by")
                 SessionEvent.objects.create(

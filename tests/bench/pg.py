@@ -40,7 +40,9 @@ def figures(tmp: Path, report: Path) -> list[Figure]:
     if missing:
         print(f"PostgreSQL figures skipped: {missing}")
         return []
-    servers = pgredis.start(tmp / "servers")
+    folder = tmp / "servers"
+    folder.mkdir(parents=True, exist_ok=True)
+    servers = pgredis.start(folder)
     try:
         env = {
             **base_env(tmp, servers.database_url()),

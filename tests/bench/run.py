@@ -115,7 +115,7 @@ def memory_figure(env: dict[str, str], tmp: Path, small_events: int) -> list[Fig
     ]
 
 
-def print_table(figures: list[Figure]) -> None:
+def print_table(figures: list[Figure], flush: bool = False) -> None:
     width = max(len(f.name) for f in figures)
     print(f"{'figure':<{width}}  {'value':>10}  {'baseline':>10}  {'ratio':>7}  target")
     for f in figures:
@@ -124,7 +124,8 @@ def print_table(figures: list[Figure]) -> None:
         ratio = "-" if f.ratio is None else f"{f.ratio:g}"
         print(
             f"{f.name:<{width}}  {f.value:>8g} {f.unit:<2} {baseline:>10}  {ratio:>7}  "
-            f"{f.target} {mark} {f.note}".rstrip()
+            f"{f.target} {mark} {f.note}".rstrip(),
+            flush=flush,
         )
 
 
@@ -141,6 +142,7 @@ def main() -> None:
         sqlite_env = base_env(tmp, f"sqlite:///{tmp / 'bench.sqlite3'}")
         figures += import_figures("SQLite", sqlite_env, report, naive_target=10)
         figures += memory_figure(sqlite_env, tmp, small_events=10_000)
+        print_table(figures, flush=True)
         figures += postgres_sections(tmp, report)
     print_table(figures)
     out = ROOT / "build" / "bench.json"

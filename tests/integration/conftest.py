@@ -34,14 +34,16 @@ TEMPLATE = f"procs_template_{os.getpid()}"
 ADMIN = ("ivy.admin", "integration-pw-1")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Skip the server tests, with the reason, when the servers were not started."""
     if harness.Servers.from_environ() is not None:
         return
     reason = os.environ.get(harness.SKIP_KEY) or (
-        "PostgreSQL and Redis are not running for this tier; run `make test-integration` "
-        "(python -m tests.integration.servers run -- pytest -m integration "
-        "--ds integration.settings_integration)."
+        "PostgreSQL and Redis are not running for this tier; run "
+        "`make test-integration` (python -m tests.integration.servers run -- "
+        "pytest -m integration --ds integration.settings_integration)."
     )
     for item in items:
         if item.path.is_relative_to(HERE) and "soak" not in item.keywords:
@@ -57,7 +59,9 @@ def servers() -> harness.Servers:
 
 
 @pytest.fixture(scope="session")
-def process_template(servers: harness.Servers, tmp_path_factory: pytest.TempPathFactory) -> str:
+def process_template(
+    servers: harness.Servers, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """A real database, migrated once by `manage.py migrate`, to copy per stack."""
     harness.create_database(servers, TEMPLATE)
     folder = tmp_path_factory.mktemp("template")
@@ -78,7 +82,7 @@ def wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             if time.monotonic() > deadline:
@@ -173,25 +177,54 @@ class Stack:
     def start_web(self, workers: int = 2, threads: int = 4) -> None:
         self.web_port = free_port()
         self.start(
-            "web", sys.executable, "-m", "gunicorn", "integration.wsgi",
-            "-b", f"127.0.0.1:{self.web_port}", "-w", str(workers),
-            "-k", "gthread", "--threads", str(threads), "--timeout", "120",
+            "web",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "integration.wsgi",
+            "-b",
+            f"127.0.0.1:{self.web_port}",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--timeout",
+            "120",
         )
         wait_for(f"{self.web}/healthz", 60)
 
     def start_worker(self, name: str, *options: str) -> subprocess.Popen[bytes]:
         process = self.start(
-            name, sys.executable, "-m", "celery", "-A", "integration", "worker",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--loglevel=INFO", f"--hostname={name}@integration", *options,
+            name,
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration",
+            "worker",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+            f"--hostname={name}@integration",
+            *options,
         )
         self.wait_log(name, "ready.", 60)
         return process
 
     def start_beat(self) -> None:
         self.start(
-            "beat", sys.executable, "-m", "celery", "-A", "integration", "beat",
-            "--loglevel=INFO", f"--schedule={self.folder / 'beat-schedule'}",
+            "beat",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration",
+            "beat",
+            "--loglevel=INFO",
+            f"--schedule={self.folder / 'beat-schedule'}",
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
@@ -215,20 +248,25 @@ class Stack:
 
     def logs(self) -> str:
         return "".join(
-            f"\n===== {path.name} (last 40 lines)\n" + "\n".join(
-                path.read_text(errors="replace").splitlines()[-40:]
-            )
+            f"\n===== {path.name} (last 40 lines)\n"
+            + "\n".join(path.read_text(errors="replace").splitlines()[-40:])
             for path in sorted(self.folder.glob("*.log"))
         )
 
-    def wait_log(self, name: str, text: str, seconds: float = 60, count: int = 1) -> None:
+    def wait_log(
+        self, name: str, text: str, seconds: float = 60, count: int = 1
+    ) -> None:
         deadline = time.monotonic() + seconds
         while self.log(name).count(text) < count:
             process = self.processes.get(name)
             if process is not None and process.poll() is not None:
-                raise AssertionError(f"{name} exited with {process.returncode}:{self.logs()}")
+                raise AssertionError(
+                    f"{name} exited with {process.returncode}:{self.logs()}"
+                )
             if time.monotonic() > deadline:
-                raise AssertionError(f"{name} did not log {text!r} in {seconds} s:{self.logs()}")
+                raise AssertionError(
+                    f"{name} did not log {text!r} in {seconds} s:{self.logs()}"
+                )
             time.sleep(0.1)
 
     def run_task(self, name: str, *args: Any, seconds: float = 60) -> str:
@@ -246,7 +284,9 @@ class Stack:
         celery = Celery("probe")
         try:
             with Connection(self.broker_url) as connection:
-                return str(celery.send_task(name, args=list(args), connection=connection).id)
+                return str(
+                    celery.send_task(name, args=list(args), connection=connection).id
+                )
         finally:
             celery.close()
 
@@ -268,10 +308,38 @@ class Stack:
             for line in path.read_text(errors="replace").splitlines()
         ]
 
+    def sessions(self) -> dict[str, tuple[int, int, int]]:
+        """lsid -> (events, customers, representatives) of every support session."""
+        rows = self.query(
+            "SELECT s.lsid, s.event_count,"
+            " (SELECT count(*) FROM support_sessions_sessioncustomer c"
+            "  WHERE c.session_id = s.id),"
+            " (SELECT count(*) FROM support_sessions_sessionrep r"
+            "  WHERE r.session_id = s.id)"
+            " FROM support_sessions_supportsession s"
+        )
+        assert len(rows) == len({row[0] for row in rows}), "two sessions for one lsid"
+        return {
+            lsid: (events, customers, reps) for lsid, events, customers, reps in rows
+        }
+
+    def work_notes(self) -> dict[str, int]:
+        """Record number -> work notes in its journal, for every task record."""
+        return dict(
+            self.query(
+                "SELECT t.number, count(j.id) FROM itsm_task t"
+                " LEFT JOIN itsm_journalentry j"
+                " ON j.element_id = t.sys_id AND j.element = 'work_notes'"
+                " GROUP BY t.number"
+            )
+        )
+
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg
 
-        with psycopg.connect(self.servers.psql_dsn(self.database), autocommit=True) as db:
+        with psycopg.connect(
+            self.servers.psql_dsn(self.database), autocommit=True
+        ) as db:
             return db.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
     def wait_until(
@@ -281,13 +349,17 @@ class Stack:
         while not check():
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise AssertionError(f"{name} exited while waiting for {what}:{self.logs()}")
+                    raise AssertionError(
+                        f"{name} exited while waiting for {what}:{self.logs()}"
+                    )
             if time.monotonic() > deadline:
-                raise AssertionError(f"gave up waiting for {what} after {seconds} s:{self.logs()}")
+                raise AssertionError(
+                    f"gave up waiting for {what} after {seconds} s:{self.logs()}"
+                )
             time.sleep(0.2)
 
     def error_lines(self) -> list[str]:
-        """Lines of the product processes' logs that report an ERROR or an IntegrityError."""
+        """Log lines of the stack's processes with an ERROR or an IntegrityError."""
         found = []
         for path in sorted(self.folder.glob("*.log")):
             for line in path.read_text(errors="replace").splitlines():

@@ -31,7 +31,9 @@ def main() -> None:
     appliance.save()
     for number in spec.get("incidents", []):
         Incident.objects.create(
-            number=number, state=IncidentState.IN_PROGRESS, short_description=f"Ticket {number}"
+            number=number,
+            state=IncidentState.IN_PROGRESS,
+            short_description=f"Ticket {number}",
         )
     if spec.get("admin"):
         username, password = spec["admin"]

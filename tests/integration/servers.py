@@ -69,7 +69,9 @@ def missing() -> str:
 
             pwd.getpwnam("postgres")
         except KeyError:
-            return f"running as root, but there is no `postgres` user; run `{INSTALL_HINT}`."
+            return (
+                f"running as root, and there is no `postgres` user; `{INSTALL_HINT}`."
+            )
     return ""
 
 
@@ -153,11 +155,14 @@ def _start_postgres(servers: Servers) -> None:
         _as_postgres(
             [
                 str(bin_dir / "initdb"),
-                "-D", str(data),
-                "-U", "postgres",
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
                 "--auth=scram-sha-256",
                 f"--pwfile={password_file}",
-                "-E", "UTF8",
+                "-E",
+                "UTF8",
                 "--no-locale",
                 "--no-sync",
             ]
@@ -180,10 +185,15 @@ def _start_postgres(servers: Servers) -> None:
         _as_postgres(
             [
                 str(bin_dir / "pg_ctl"),
-                "-D", str(data),
-                "-l", str(folder / "postgres.log"),
-                "-o", options,
-                "-w", "-t", "60",
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "postgres.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
                 "start",
             ]
         ),
@@ -206,15 +216,24 @@ def _start_redis(servers: Servers) -> None:
     process = subprocess.Popen(
         [
             "redis-server",
-            "--port", str(servers.redis_port),
-            "--bind", "127.0.0.1",
-            "--protected-mode", "yes",
-            "--requirepass", servers.redis_password,
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(folder),
-            "--logfile", str(folder / "redis.log"),
-            "--daemonize", "no",
+            "--port",
+            str(servers.redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--protected-mode",
+            "yes",
+            "--requirepass",
+            servers.redis_password,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+            "--daemonize",
+            "no",
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -233,7 +252,9 @@ def _start_redis(servers: Servers) -> None:
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {process.returncode}; see redis.log")
+            raise RuntimeError(
+                f"redis-server exited with {process.returncode}; see redis.log"
+            )
         try:
             if client.ping():
                 return
@@ -249,7 +270,15 @@ def stop(servers: Servers) -> None:
     if (data / "postmaster.pid").exists():
         subprocess.run(
             _as_postgres(
-                [str(Path(servers.pg_bin) / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
+                [
+                    str(Path(servers.pg_bin) / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "stop",
+                ]
             ),
             capture_output=True,
             timeout=60,
@@ -330,7 +359,10 @@ def run(command: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[0] != "run" or argv[1] != "--":
         print(__doc__, file=sys.stderr)
-        print("usage: python -m tests.integration.servers run -- COMMAND ...", file=sys.stderr)
+        print(
+            "usage: python -m tests.integration.servers run -- COMMAND ...",
+            file=sys.stderr,
+        )
         return 2
     return run(argv[2:])
 

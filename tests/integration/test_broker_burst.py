@@ -31,15 +31,21 @@ def completed(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-def wait_for(check, what: str, worker: subprocess.Popen, log: Path, seconds: float) -> None:
+def wait_for(
+    check, what: str, worker: subprocess.Popen, log: Path, seconds: float
+) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if worker.poll() is not None:
-            raise AssertionError(f"the worker exited ({worker.returncode}) before {what}:\n"
-                                 + log.read_text(errors="replace")[-4000:])
+            raise AssertionError(
+                f"the worker exited ({worker.returncode}) before {what}:\n"
+                + log.read_text(errors="replace")[-4000:]
+            )
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {seconds} s:\n"
-                                 + log.read_text(errors="replace")[-4000:])
+            raise AssertionError(
+                f"gave up waiting for {what} after {seconds} s:\n"
+                + log.read_text(errors="replace")[-4000:]
+            )
         time.sleep(0.5)
 
 
@@ -47,7 +53,9 @@ def test_a_burst_of_tasks_on_the_embedded_broker_loses_none(tmp_path):
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
     done = tmp_path / "done.txt"
     log = tmp_path / "worker.log"
-    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    env = {
+        key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES
+    }
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "integration.settings",
@@ -62,9 +70,18 @@ def test_a_burst_of_tasks_on_the_embedded_broker_loses_none(tmp_path):
     with log.open("wb") as output:
         worker = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "integration", "worker",
-                "-I", "tests.integration.burst_tasks", "--concurrency=4",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "integration",
+                "worker",
+                "-I",
+                "tests.integration.burst_tasks",
+                "--concurrency=4",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 "--loglevel=WARNING",
             ],
             cwd=ROOT,
@@ -79,12 +96,20 @@ def test_a_burst_of_tasks_on_the_embedded_broker_loses_none(tmp_path):
         with Connection(broker) as connection, connection.Producer() as producer:
             for number in range(TASKS):
                 celery.send_task(TASK, args=[str(done), number], producer=producer)
-        wait_for(lambda: len(completed(done)) >= TASKS, f"{TASKS} tasks", worker, log, 240)
+        wait_for(
+            lambda: len(completed(done)) >= TASKS, f"{TASKS} tasks", worker, log, 240
+        )
 
         # Still consuming after the burst: one more task goes through.
         with Connection(broker) as connection, connection.Producer() as producer:
             celery.send_task(TASK, args=[str(done), TASKS], producer=producer)
-        wait_for(lambda: str(TASKS) in completed(done), "the task after the burst", worker, log, 60)
+        wait_for(
+            lambda: str(TASKS) in completed(done),
+            "the task after the burst",
+            worker,
+            log,
+            60,
+        )
         assert worker.poll() is None
     finally:
         celery.close()
@@ -98,5 +123,7 @@ def test_a_burst_of_tasks_on_the_embedded_broker_loses_none(tmp_path):
 
     counts = Counter(int(line) for line in completed(done))
     assert sorted(counts) == list(range(TASKS + 1)), "tasks were lost"
-    assert [number for number, seen in counts.items() if seen > 1] == [], "tasks ran twice"
+    assert [number for number, seen in counts.items() if seen > 1] == [], (
+        "tasks ran twice"
+    )
     assert worker.returncode == 0, log.read_text(errors="replace")[-4000:]

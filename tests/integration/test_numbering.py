@@ -31,7 +31,9 @@ def test_incidents_created_at_once_get_distinct_consecutive_numbers():
         try:
             barrier.wait()
             for n in range(EACH):
-                number = Incident.objects.create(short_description=f"Concurrent {n}").number
+                number = Incident.objects.create(
+                    short_description=f"Concurrent {n}"
+                ).number
                 with lock:
                     numbers.append(number)
         except BaseException as exc:
@@ -50,5 +52,7 @@ def test_incidents_created_at_once_get_distinct_consecutive_numbers():
     assert all(re.fullmatch(r"INC\d{7}", number) for number in numbers)
     assert len(set(numbers)) == len(numbers)
     values = sorted(int(number[3:]) for number in numbers)
-    assert values == [v for v in range(start, start + len(numbers) + 1) if v != start + 9]
+    assert values == [
+        v for v in range(start, start + len(numbers) + 1) if v != start + 9
+    ]
     assert Incident.objects.count() == len(numbers) + 1

@@ -18,12 +18,15 @@ PROCESSES = 8
 
 
 def read_line(process: subprocess.Popen, seconds: float = 60) -> str:
+    assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], seconds)
     assert ready, "a token process did not answer"
     return process.stdout.readline().decode().strip()
 
 
-def test_the_token_is_renewed_once_for_processes_asking_at_once(appliance, fake, servers):
+def test_the_token_is_renewed_once_for_processes_asking_at_once(
+    appliance, fake, servers
+):
     def slow_mint(call):
         # The renewal takes a while, so the others find it claimed and wait.
         answer = fake._mint(call)

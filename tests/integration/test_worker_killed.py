@@ -20,7 +20,9 @@ CLAIM_SECONDS = 3
 
 
 def test_an_import_stranded_by_a_killed_worker_is_completed_once(stack, fake):
-    reply = build_report(ReportSpec(LSID, NUMBER, notes=["Reset the VPN profile.", "Closed."]))
+    reply = build_report(
+        ReportSpec(LSID, NUMBER, notes=["Reset the VPN profile.", "Closed."])
+    )
     release = threading.Event()
     calls: list[int] = []
 
@@ -40,10 +42,16 @@ def test_an_import_stranded_by_a_killed_worker_is_completed_once(stack, fake):
     first = app.start_worker("worker-1", "--pool=solo")
 
     try:
-        answer = requests.post(app.receiver, data=end_event(LSID, NUMBER), headers=FORM, timeout=30)
+        answer = requests.post(
+            app.receiver, data=end_event(LSID, NUMBER), headers=FORM, timeout=30
+        )
         assert answer.status_code == 200
-        app.wait_until(lambda: len(fake.report_calls(LSID)) == 1, "the first report fetch")
-        assert app.query("SELECT outcome FROM support_sessions_outboundevent") == [("fetching",)]
+        app.wait_until(
+            lambda: len(fake.report_calls(LSID)) == 1, "the first report fetch"
+        )
+        assert app.query("SELECT outcome FROM support_sessions_outboundevent") == [
+            ("fetching",)
+        ]
 
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
@@ -55,25 +63,17 @@ def test_an_import_stranded_by_a_killed_worker_is_completed_once(stack, fake):
     app.start_worker("worker-2", "--pool=solo")
     app.start_beat()
     app.wait_until(
-        lambda: app.query("SELECT outcome FROM support_sessions_outboundevent") == [("processed",)],
+        lambda: (
+            app.query("SELECT outcome FROM support_sessions_outboundevent")
+            == [("processed",)]
+        ),
         "the stranded import to be completed",
     )
 
     assert len(fake.report_calls(LSID)) == 2
-    assert app.query(
-        "SELECT s.event_count, "
-        "(SELECT count(*) FROM support_sessions_sessioncustomer c WHERE c.session_id = s.id), "
-        "(SELECT count(*) FROM support_sessions_sessionrep r WHERE r.session_id = s.id) "
-        "FROM support_sessions_supportsession s WHERE s.lsid = %s",
-        LSID,
-    ) == [(10, 1, 1)]
-    notes = app.query(
-        "SELECT j.value FROM itsm_journalentry j JOIN itsm_task t ON j.element_id = t.sys_id "
-        "WHERE t.number = %s AND j.element = 'work_notes'",
-        NUMBER,
-    )
+    assert app.sessions() == {LSID: (10, 1, 1)}
     # The transcript, each of the two session notes, the session-end notice.
-    assert len(notes) == 4
+    assert app.work_notes() == {NUMBER: 4}
     assert app.query("SELECT count(*) FROM support_sessions_noteledger") == [(4,)]
     assert app.query("SELECT count(*) FROM support_sessions_outboundevent") == [(1,)]
     assert [line for line in app.error_lines() if "worker-1" not in line] == []

@@ -39,10 +39,10 @@ REQUEST_BOUND = 60.0  # generous: only proves the request does not hang
 
 
 def _drop_broker_pools() -> None:
-    pool = celery_app._pool
+    pool = celery_app._pool  # type: ignore[attr-defined]
     if pool is not None:
         pool.force_close_all()
-    celery_app._pool = None
+    celery_app._pool = None  # type: ignore[attr-defined]
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
