@@ -77,7 +77,9 @@ def _refuse_parsed_doctype(tree: Any) -> None:
 
 
 def iterparse_file(
-    stream: IO[bytes], tags: tuple[str, ...] | None = None
+    stream: IO[bytes],
+    tags: tuple[str, ...] | None = None,
+    events: tuple[str, ...] = ("start", "end"),
 ) -> Iterator[tuple[str, etree._Element]]:
     """Yield (event, element) pairs from a report file, then ("done", root).
 
@@ -90,7 +92,7 @@ def iterparse_file(
     refuse_doctype(head)
     stream.seek(0)
     context = etree.iterparse(
-        stream, events=("start", "end"), tag=tags, **_parser_options(huge=True)
+        stream, events=events, tag=tags, **_parser_options(huge=True)
     )
     checked = False
     try:

@@ -68,7 +68,7 @@ def event_row(
         had_invalid_chars,
         filename[:1024],
         filesize,
-        json.dumps(data, ensure_ascii=False),
+        json.dumps(data, ensure_ascii=False) if data else "{}",
         selected,
     )
 
@@ -95,7 +95,14 @@ def _upsert_sql(source: str) -> str:
 def _executemany_upsert(rows: Sequence[tuple[Any, ...]]) -> None:
     placeholders = ", ".join(["%s"] * len(COLUMNS))
     adapt = connection.ops.adapt_datetimefield_value
-    prepared = [(*row[:3], adapt(row[3]), *row[4:]) for row in rows]
+    # Events share seconds; adapt each distinct time once.
+    times: dict[Any, Any] = {}
+    prepared = []
+    for row in rows:
+        when = row[3]
+        if when not in times:
+            times[when] = adapt(when)
+        prepared.append((*row[:3], times[when], *row[4:]))
     with connection.cursor() as cursor:
         cursor.executemany(_upsert_sql(f"VALUES ({placeholders})"), prepared)
 

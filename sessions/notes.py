@@ -10,6 +10,8 @@ marker before writing again.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -177,9 +179,15 @@ def _transcript(session: SupportSession) -> str:
     total_chars = 0
     limit = settings.INTEGRATION["TRANSCRIPT_NOTE_MAX_CHARS"]
     shortened = False
-    for event in session.events.filter(event_type=CHAT).order_by("seq").iterator():
-        line = _chat_line(event, zone)
-        total_chars += len(event.body)
+    # Plain tuples, not model objects: a transcript can run to many thousands.
+    chats = (
+        session.events.filter(event_type=CHAT)
+        .order_by("seq")
+        .values_list("timestamp", "performed_by", "performed_by_type", "body")
+    )
+    for when, by, by_type, body in chats.iterator():
+        line = _chat_line(when, by or by_type, body, zone)
+        total_chars += len(body)
         if size + len(line) > limit:
             shortened = True
             continue
@@ -197,10 +205,14 @@ def _transcript(session: SupportSession) -> str:
     return header + "\n" + "\n".join(lines)
 
 
-def _chat_line(event: SessionEvent, zone: ZoneInfo) -> str:
-    when = event.timestamp.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if event.timestamp else "?"
-    speaker = event.performed_by or event.performed_by_type or "Unknown"
-    return f"{when} {speaker}: {event.body}"
+def _chat_line(when: datetime | None, speaker: str, body: str, zone: ZoneInfo) -> str:
+    return f"{_stamp(when, zone)} {speaker or 'Unknown'}: {body}"
+
+
+@lru_cache(maxsize=4096)
+def _stamp(when: datetime | None, zone: ZoneInfo) -> str:
+    """Format a time in the instance's zone (cached: chat lines share seconds)."""
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if when else "?"
 
 
 def _session_notes(session: SupportSession) -> list[PlannedNote]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import IO, Any
 
 from lxml import etree
@@ -155,6 +156,7 @@ def _timestamp(element: etree._Element | None) -> int | None:
     return number if number is not None and _datetime(number) is not None else None
 
 
+@lru_cache(maxsize=4096)
 def _datetime(timestamp: int) -> datetime | None:
     try:
         return datetime.fromtimestamp(timestamp, tz=UTC)
@@ -179,7 +181,7 @@ def _children(element: etree._Element) -> dict[str, etree._Element]:
     return found
 
 
-_TAGS = ("{*}session", "{*}session_details", "{*}event", "{*}error")
+_TAGS = ("{*}session", "{*}event", "{*}error")
 
 
 def read_report(stream: IO[bytes], with_events: bool = True) -> Iterator[ReportItem]:
@@ -189,23 +191,25 @@ def read_report(stream: IO[bytes], with_events: bool = True) -> Iterator[ReportI
     Raises appliances.xml.XmlParseError or XmlRefused on a broken or refused document.
     """
     reader = _Reader(with_events)
-    for event, element in iterparse_file(stream, _TAGS):
+    for event, element in iterparse_file(stream, _TAGS, events=("end",)):
         yield from reader.feed(event, element)
 
 
 class _Reader:
     """Turn the filtered parse events into report items.
 
-    Only sessions, their details, events and errors raise parse events; header
-    fields are read from the session's finished children when its details start
-    (or when the session ends, for a session without details).
+    Only the ends of sessions, events and errors raise parse events (one per
+    event keeps the per-event cost low). A session's header is read from its
+    finished children when its first event ends, or when the session ends.
     """
 
     def __init__(self, with_events: bool = True) -> None:
         self.with_events = with_events
         self.sessions = 0
         self.head: SessionHead | None = None
-        self.head_sent = False
+        # The current session's <session_details>; kept referenced so lxml hands
+        # back the same proxy and an identity check recognises it.
+        self.details: etree._Element | None = None
         self.events = 0
 
     def feed(self, event: str, element: Any) -> Iterator[ReportItem]:
@@ -213,31 +217,15 @@ class _Reader:
             yield from self._root_end(element)
             return
 
-        name = local_name(element.tag)
-        if event == "start":
-            yield from self._start(name, element)
-        else:
-            yield from self._end(name, element)
-
-    def _start(self, name: str, element: etree._Element) -> Iterator[ReportItem]:
-        if name == "session":
-            self.head = SessionHead(lsid=(element.get("lsid") or "").strip().lower())
-            self.head_sent = False
-            self.events = 0
-        elif name == "session_details" and self.head is not None:
-            self._read_header(element.getparent())
-            self.head_sent = True
-            yield self.head
-
-    def _end(self, name: str, element: etree._Element) -> Iterator[ReportItem]:
         parent = element.getparent()
+        if parent is not None and parent is self.details:
+            yield from self._event_end(element)
+            return
+        name = local_name(element.tag)
         if name == "event" and parent is not None and _is(parent, "session_details"):
-            if self.with_events:
-                yield self._event(element)
-            else:
-                self.events += 1
-            _release(element)
-        elif name == "session" and self.head is not None:
+            yield from self._first_event(parent)
+            yield from self._event_end(element)
+        elif name == "session":
             yield from self._session_end(element)
         elif name == "error" and (parent is None or parent.getparent() is None):
             yield ReportError(
@@ -245,6 +233,28 @@ class _Reader:
                 element.get("code", ""),
                 element.text or "",
             )
+
+    def _first_event(self, details: etree._Element) -> Iterator[ReportItem]:
+        session = details.getparent()
+        if session is None or not _is(session, "session"):
+            return
+        yield self._open(session)
+        self.details = details
+
+    def _open(self, session: etree._Element) -> SessionHead:
+        self.head = SessionHead(lsid=(session.get("lsid") or "").strip().lower())
+        self.events = 0
+        self._read_header(session)
+        return self.head
+
+    def _event_end(self, element: etree._Element) -> Iterator[ReportItem]:
+        if self.head is None:
+            return
+        if self.with_events:
+            yield self._event(element)
+        else:
+            self.events += 1
+        _release(element)
 
     def _read_header(self, session: etree._Element | None) -> None:
         if session is None or self.head is None:
@@ -257,13 +267,15 @@ class _Reader:
             session.remove(item)
 
     def _session_end(self, element: etree._Element) -> Iterator[ReportItem]:
+        if self.details is None or self.details.getparent() is not element:
+            yield self._open(element)
+        else:
+            self._read_header(element)
         assert self.head is not None
         self.sessions += 1
-        self._read_header(element)
-        if not self.head_sent:
-            yield self.head
         yield SessionDone(self.head.lsid, self.events)
         self.head = None
+        self.details = None
         _release(element)
 
     def _root_end(self, root: etree._Element | None) -> Iterator[ReportItem]:
