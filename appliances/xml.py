@@ -26,11 +26,20 @@ class XmlParseError(ValueError):
     """The document is not well-formed XML; the message is the parser's own."""
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def local_name(tag: Any) -> str:
     """Return the tag without its namespace ("{ns}session" -> "session")."""
     if not isinstance(tag, str):
         return ""
-    return tag.rpartition("}")[2]
+    # A report repeats a few dozen tags hundreds of thousands of times.
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = _LOCAL_NAMES[tag] = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) > 10_000:
+            _LOCAL_NAMES.clear()
+    return name
 
 
 def refuse_doctype(head: bytes) -> None:

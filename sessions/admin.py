@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from sessions import services
 from sessions.models import (
+    InboxPost,
     NoteLedger,
     OutboundEvent,
     RejectedPost,
@@ -238,6 +239,16 @@ class SessionEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="body")
     def short_body(self, obj: SessionEvent) -> str:
         return (obj.body or obj.filename)[:120]
+
+
+@admin.register(InboxPost)
+class InboxPostAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Posts landed by the receiver in outbox mode and not yet read."""
+
+    list_display = ("received_at", "appliance", "peer_address", "body_truncated")
+    list_filter = ("appliance",)
+    search_fields = ("peer_address",)
+    list_select_related = ("appliance",)
 
 
 @admin.register(RejectedPost)

@@ -1,6 +1,6 @@
-from django.apps import AppConfig
 from typing import Any
 
+from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 SESSION_MODELS = (

@@ -5,13 +5,18 @@ post is authenticated it is stored and answered 200 whatever it holds; only a
 failure to store it gets a 5xx (so the appliance sends it again).
 """
 
+import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 
 from appliances.applog import log_step
@@ -20,7 +25,7 @@ from appliances.models import Appliance
 from integration import clock
 from sessions import dispatch
 from sessions.choices import EventName, Outcome
-from sessions.models import OutboundEvent
+from sessions.models import InboxPost, OutboundEvent
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +110,70 @@ def classify_post(
     return Outcome.PENDING_ENQUEUE, "", ""
 
 
-def store_post(appliance: Appliance, post: Post) -> OutboundEvent:
+def receive(appliance: Appliance, post: Post) -> None:
+    """Store an authenticated post the way RECEIVER_DISPATCH asks."""
+    if _outbox():
+        land(appliance, post)
+    else:
+        store_post(appliance, post)
+
+
+def land(appliance: Appliance, post: Post) -> None:
+    """Write the post to the narrow inbox table, in one short statement.
+
+    Reading it (parsing, classifying, deduplicating) is the dispatcher's job.
+    """
+    values = [
+        appliance.pk,
+        post.raw,
+        post.truncated,
+        post.content_type[:200],
+        post.peer,
+        connection.ops.adapt_datetimefield_value(clock.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_land_sql(connection.vendor), values)
+
+
+@lru_cache(maxsize=4)
+def _land_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(InboxPost._meta.db_table)
+    return (
+        f"INSERT INTO {table} (appliance_id, raw_body, body_truncated, content_type, "
+        "peer_address, received_at) VALUES (%s, %s, %s, %s, %s, %s)"
+    )
+
+
+def read_inbox(limit: int = 500) -> int:
+    """Turn landed posts into outbound events, oldest first; return how many.
+
+    Each post becomes its event and leaves the inbox in one transaction, under
+    a row lock other dispatchers skip, so a post is read exactly once.
+    """
+    with transaction.atomic():
+        posts = list(
+            InboxPost.objects.select_for_update(skip_locked=True)
+            .select_related("appliance")
+            .order_by("id")[:limit]
+        )
+        for landed in posts:
+            post = Post(
+                bytes(landed.raw_body),
+                landed.body_truncated,
+                landed.content_type,
+                landed.peer_address,
+            )
+            store_post(landed.appliance, post, received_at=landed.received_at, publish=False)
+        InboxPost.objects.filter(id__in=[landed.pk for landed in posts]).delete()
+    return len(posts)
+
+
+def store_post(
+    appliance: Appliance,
+    post: Post,
+    received_at: datetime | None = None,
+    publish: bool = True,
+) -> OutboundEvent:
     """Store the post (or count a repeated delivery) and queue it after commit."""
     fields = parse_form(post.raw)
     outcome, code, reason = classify_post(fields, post.truncated)
@@ -116,21 +184,70 @@ def store_post(appliance: Appliance, post: Post) -> OutboundEvent:
             "The integration is disabled for this appliance.",
         )
     event = _new_event(appliance, post, fields, outcome, code, reason)
-    try:
-        # The unique identity decides, not a read before the write: two
-        # deliveries racing each other cannot both insert.
-        with transaction.atomic():
-            event.save()
-            if outcome == Outcome.PENDING_ENQUEUE and not _outbox():
-                dispatch.publish_after_commit(event.pk)
-    except IntegrityError:
-        if event.identity is None:
-            raise
+    if received_at is not None:
+        event.received_at = received_at
+    with transaction.atomic():
+        inserted = insert_once(event)
+        if inserted and publish and outcome == Outcome.PENDING_ENQUEUE:
+            dispatch.publish_after_commit(event.pk)
+    if not inserted:
         stored = _count_repeat(event)
         _log(stored, repeated=True)
         return stored
     _log(event, repeated=False)
     return event
+
+
+_COLUMNS = [f for f in OutboundEvent._meta.concrete_fields if not f.primary_key]
+
+
+@lru_cache(maxsize=4)
+def _insert_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(OutboundEvent._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in _COLUMNS)
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        "ON CONFLICT (identity) DO NOTHING RETURNING id"
+    )
+
+
+@lru_cache(maxsize=4)
+def _converters(vendor: str) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """Return each column's attribute and the conversion its value needs, if any.
+
+    Most columns pass through; only these differ from what the driver takes.
+    """
+    converters: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for field in _COLUMNS:
+        convert: Callable[[Any], Any] | None = None
+        if isinstance(field, models.JSONField):
+            convert = json.dumps
+        elif isinstance(field, models.DateTimeField):
+            convert = connection.ops.adapt_datetimefield_value
+        converters.append((field.attname, convert))
+    return converters
+
+
+def insert_once(event: OutboundEvent) -> bool:
+    """Insert the event unless one with its identity exists; say which happened.
+
+    The unique identity decides inside the database, not a read before the
+    write, so two deliveries racing each other cannot both insert. One plain
+    statement: the receiver's cost is mostly this insert.
+    """
+    values = [
+        convert(getattr(event, attname)) if convert else getattr(event, attname)
+        for attname, convert in _converters(connection.vendor)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    return True
 
 
 def _new_event(
@@ -141,6 +258,7 @@ def _new_event(
     code: str,
     reason: str,
 ) -> OutboundEvent:
+    now = clock.now()
     lsid = first(fields, "lsid").lower()[:64]
     timestamp = first(fields, "timestamp")
     event_name = first(fields, "event")[:100]
@@ -166,7 +284,8 @@ def _new_event(
         outcome=outcome,
         reason_code=code,
         reason=reason,
-        last_delivery_at=clock.now(),
+        last_delivery_at=now,
+        received_at=now,
     )
 
 

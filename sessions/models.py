@@ -10,12 +10,15 @@ from sessions import choices
 class OutboundEvent(models.Model):
     """One post from an authenticated appliance, kept raw with its outcome."""
 
-    appliance = models.ForeignKey(Appliance, on_delete=models.PROTECT, related_name="events")
+    # Indexes are few on purpose: every one is paid by each webhook insert.
+    appliance = models.ForeignKey(
+        Appliance, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     # (appliance, event, lsid, timestamp), set only for usable events: the database
     # refuses a second row for a repeated delivery.
-    identity = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    event = models.CharField(max_length=100, blank=True, db_index=True)
-    lsid = models.CharField(max_length=64, blank=True, db_index=True)
+    identity = models.CharField(max_length=200, null=True, blank=True)
+    event = models.CharField(max_length=100, blank=True)
+    lsid = models.CharField(max_length=64, blank=True)
     timestamp = models.BigIntegerField(null=True, blank=True)
     external_key = models.CharField(max_length=1024, blank=True)
     version = models.CharField(max_length=20, blank=True)
@@ -24,12 +27,10 @@ class OutboundEvent(models.Model):
     fields = models.JSONField(default=list, help_text="Every form field as received.")
     content_type = models.CharField(max_length=200, blank=True)
     peer_address = models.GenericIPAddressField(null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
     delivery_count = models.PositiveIntegerField(default=1)
     last_delivery_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(
-        max_length=30, choices=choices.Outcome.choices, db_index=True
-    )
+    outcome = models.CharField(max_length=30, choices=choices.Outcome.choices)
     source = models.CharField(
         max_length=20,
         choices=choices.EventSource.choices,
@@ -56,11 +57,19 @@ class OutboundEvent(models.Model):
     )
 
     class Meta:
-        ordering = ["-received_at", "-id"]
+        # Newest first by id, which follows arrival and needs no index of its own.
+        ordering = ["-id"]
         verbose_name = "outbound event"
+        # Declared here rather than with unique=/db_index=, which on PostgreSQL
+        # add a second, LIKE-pattern index per column that no query uses.
+        constraints = [
+            models.UniqueConstraint(fields=["identity"], name="outbound_event_identity_uniq")
+        ]
         indexes = [
             # The sweeper's query: what is due or stranded.
             models.Index(fields=["outcome", "next_attempt_at"], name="sess_event_due_idx"),
+            # The pull's and the admin's lookups by session.
+            models.Index(fields=["lsid"], name="sess_event_lsid_idx"),
         ]
 
     def __str__(self) -> str:
@@ -356,4 +365,5 @@ class NoteLedger(models.Model):
 
 # Kept in its own module so this one stays readable; imported here so Django
 # registers it with this app.
+from sessions.inbox_models import InboxPost  # noqa: E402, F401
 from sessions.pull_models import PullState  # noqa: E402, F401

@@ -24,7 +24,7 @@ from integration import clock
 from itsm.models import JournalEntry, NumberedRecord
 from itsm.services import add_work_note
 from sessions.choices import LedgerStatus, NoteKind
-from sessions.models import NoteLedger, SessionEvent, SupportSession
+from sessions.models import NoteLedger, SupportSession
 
 logger = logging.getLogger(__name__)
 

@@ -150,7 +150,11 @@ def parse_int(text: str, limit: int = INT_MAX, signed: bool = False) -> int | No
 def _timestamp(element: etree._Element | None) -> int | None:
     if element is None:
         return None
-    value = element.get("timestamp") or element.get("ts") or ""
+    return _timestamp_value(element.get("timestamp") or element.get("ts") or "")
+
+
+@lru_cache(maxsize=4096)
+def _timestamp_value(value: str) -> int | None:
     number = parse_int(value, BIGINT_MAX, signed=True)
     # A time no datetime can hold (past the year 9999) is as good as none.
     return number if number is not None and _datetime(number) is not None else None
@@ -392,9 +396,10 @@ def _event_text(parsed: ParsedEvent, parts: dict[str, etree._Element]) -> None:
 
 
 def _event_files(parsed: ParsedEvent, parts: dict[str, etree._Element]) -> None:
-    parsed.filename = _text(parts.get("filename"))
-    size = _text(parts.get("filesize"))
-    parsed.filesize = parse_int(size, BIGINT_MAX)
+    if "filename" in parts:
+        parsed.filename = _text(parts["filename"])
+    if "filesize" in parts:
+        parsed.filesize = parse_int(_text(parts["filesize"]), BIGINT_MAX)
     files = parts.get("files")
     if files is not None:
         parsed.data["files"] = [

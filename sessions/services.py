@@ -28,7 +28,7 @@ from appliances.tokens import TokenError
 from appliances.xml import XmlParseError, XmlRefused
 from integration import clock
 from sessions import dispatch, importer, notes
-from sessions.choices import CLAIMABLE, EventName, Outcome
+from sessions.choices import CLAIMABLE, Outcome
 from sessions.linking import find_links
 from sessions.models import OutboundEvent, SupportSession
 
@@ -455,7 +455,14 @@ def _skip_external(event: OutboundEvent, note: str) -> Result:
 
 
 def sweep(limit: int = 500) -> int:
-    """Queue events that are due or stranded; return how many were published."""
+    """Queue events that are due or stranded; return how many were published.
+
+    It also reads posts still waiting in the outbox inbox, so they are not left
+    there when no dispatcher process runs.
+    """
+    from sessions.inbox import read_inbox
+
+    read_inbox(limit)
     now = clock.now()
     grace = now - timedelta(seconds=10)
     due = (

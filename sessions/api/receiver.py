@@ -9,7 +9,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,12 +20,13 @@ from appliances.applog import log_step
 from appliances.choices import LogLevel, LogStep
 from appliances.models import Appliance
 from integration import clock
-from sessions.inbox import Post, first, parse_form, store_post
+from sessions.inbox import Post, first, parse_form, receive
 from sessions.models import RejectedPost
 
 logger = logging.getLogger(__name__)
 
 TOKEN_FIELD = "outbound_event_token"
+OK_BODY = b'{"status": "ok"}'
 
 
 class Refused(Exception):
@@ -160,14 +163,32 @@ def _verify(appliance: Appliance, token: str, peer: str) -> None:
         raise Refused(f"address {peer} is not accepted", appliance)
 
 
+class _JsonOnly(BaseContentNegotiation):
+    """Always answer JSON: the appliance reads only the status code."""
+
+    def select_parser(self, request: Any, parsers: Any) -> None:
+        return None
+
+    def select_renderer(
+        self, request: Any, renderers: Any, format_suffix: Any = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
 class SessionEndReceiver(APIView):
-    """Accept outbound events: authenticate, store raw, answer 200, import later."""
+    """Accept outbound events: authenticate, store raw, answer 200, import later.
+
+    Every part of the request cycle this endpoint does not need (parsers, content
+    negotiation, renderers) is off: the receiver must keep pace with bursts.
+    """
 
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     parser_classes: list[Any] = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JsonOnly
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         django_request = request._request
         raw, truncated = read_body(django_request)
         peer = peer_address(django_request)
@@ -182,7 +203,7 @@ class SessionEndReceiver(APIView):
             raw, truncated, django_request.META.get("CONTENT_TYPE", ""), peer or None
         )
         try:
-            store_post(appliance, post)
+            receive(appliance, post)
         except DatabaseError:
             logger.exception(
                 "Could not store an outbound event from %s", appliance.name
@@ -190,7 +211,7 @@ class SessionEndReceiver(APIView):
             return Response(
                 {"status": "error", "detail": "not stored; send again"}, status=503
             )
-        return Response({"status": "ok"})
+        return HttpResponse(OK_BODY, content_type="application/json")
 
 
 def _refuse(request: HttpRequest, refusal: Refused, peer: str, size: int) -> Response:

@@ -3,6 +3,8 @@ the receiver under concurrent posts next to a bare insert view, the import next
 to its naive baseline and floor, and the pull against its history."""
 
 import json
+import shutil
+import tempfile
 import re
 import subprocess
 import sys
@@ -40,8 +42,9 @@ def figures(tmp: Path, report: Path) -> list[Figure]:
     if missing:
         print(f"PostgreSQL figures skipped: {missing}")
         return []
-    folder = tmp / "servers"
-    folder.mkdir(parents=True, exist_ok=True)
+    # PostgreSQL runs as its own user, who cannot enter our private temp folder.
+    folder = Path(tempfile.mkdtemp(prefix="bench-servers-"))
+    folder.chmod(0o755)
     servers = pgredis.start(folder)
     try:
         env = {
@@ -59,6 +62,7 @@ def figures(tmp: Path, report: Path) -> list[Figure]:
         return result
     finally:
         pgredis.stop(servers)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- the receiver ---------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from django.db import OperationalError
 
 from appliances.models import ApplicationLog
+from sessions import inbox
 from sessions.models import OutboundEvent, RejectedPost
 from tests.conftest import HOOK_TOKEN, RECEIVER
 from tests.reports import end_event
@@ -179,7 +180,7 @@ def test_it_answers_5xx_when_the_accepted_post_cannot_be_stored(
     def fail(*args, **kwargs):
         raise OperationalError("disk I/O error")
 
-    monkeypatch.setattr(OutboundEvent, "save", fail)
+    monkeypatch.setattr(inbox, "insert_once", fail)
 
     response = post_event(_body())
 

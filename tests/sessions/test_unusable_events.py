@@ -9,6 +9,7 @@ from django.db import OperationalError
 
 from appliances.models import ApplicationLog
 from itsm.models import JournalEntry
+from sessions import inbox
 from sessions.models import OutboundEvent, SupportSession
 from tests.reports import end_event
 
@@ -144,7 +145,7 @@ def test_it_answers_5xx_and_queues_nothing_when_the_event_cannot_be_stored(
     def fail(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(OutboundEvent, "save", fail)
+    monkeypatch.setattr(inbox, "insert_once", fail)
 
     with (
         caplog.at_level(logging.ERROR),

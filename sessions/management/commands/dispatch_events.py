@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from sessions.dispatch import dispatch_pending
+from sessions.inbox import read_inbox
 
 
 class Command(BaseCommand):
@@ -24,7 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
             close_old_connections()
-            sent = dispatch_pending(options["batch"])
+            read = read_inbox(options["batch"])
+            sent = max(read, dispatch_pending(options["batch"]))
             if options["once"]:
                 self.stdout.write(f"{sent} queued")
                 return
