@@ -39,7 +39,7 @@ class ApplianceForm(forms.ModelForm):
 
     class Meta:
         model = Appliance
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what shows
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +79,13 @@ class IssueInline(admin.TabularInline):
 class ApplianceAdmin(admin.ModelAdmin):
     form = ApplianceForm
     change_form_template = "admin/appliances/appliance/change_form.html"
-    list_display = ("name", "hostname", "integration_enabled", "api_version", "last_checked_at")
+    list_display = (
+        "name",
+        "hostname",
+        "integration_enabled",
+        "api_version",
+        "last_checked_at",
+    )
     list_filter = ("integration_enabled", "import_external_sessions")
     search_fields = ("name", "hostname", "appliance_guid")
     list_select_related = ()
@@ -95,7 +101,17 @@ class ApplianceAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
         fieldsets: list[Any] = [
-            (None, {"fields": ("name", "hostname", "appliance_guid", "integration_enabled")}),
+            (
+                None,
+                {
+                    "fields": (
+                        "name",
+                        "hostname",
+                        "appliance_guid",
+                        "integration_enabled",
+                    )
+                },
+            ),
             ("API account", {"fields": ("client_id", "client_secret")}),
             (
                 "Outbound events",
@@ -110,7 +126,12 @@ class ApplianceAdmin(admin.ModelAdmin):
             ),
             (
                 "Sessions",
-                {"fields": ("auto_associate_with_user", "use_rep_console_for_session_keys")},
+                {
+                    "fields": (
+                        "auto_associate_with_user",
+                        "use_rep_console_for_session_keys",
+                    )
+                },
             ),
             (
                 "Work-note logging",
@@ -163,7 +184,9 @@ class ApplianceAdmin(admin.ModelAdmin):
 
     @admin.display(description="API permissions")
     def permissions_display(self, obj: Appliance) -> str:
-        return ", ".join(f"{k}={v}" for k, v in sorted(obj.api_permissions.items())) or "-"
+        return (
+            ", ".join(f"{k}={v}" for k, v in sorted(obj.api_permissions.items())) or "-"
+        )
 
     def get_urls(self) -> list[URLPattern]:
         extra = [
@@ -183,7 +206,9 @@ class ApplianceAdmin(admin.ModelAdmin):
     def test_connection_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         appliance = get_object_or_404(Appliance, pk=pk)
         if not self.has_change_permission(request, appliance):
-            return HttpResponse("Only administrators may test the connection.", status=403)
+            return HttpResponse(
+                "Only administrators may test the connection.", status=403
+            )
 
         report = services.test_connection(appliance)
         level = messages.SUCCESS if report.ok else messages.ERROR
@@ -194,7 +219,9 @@ class ApplianceAdmin(admin.ModelAdmin):
 
     def update_event_types_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_change_permission(request):
-            return HttpResponse("Only administrators may update event types.", status=403)
+            return HttpResponse(
+                "Only administrators may update event types.", status=403
+            )
 
         inserted = services.update_event_types()
         self.message_user(request, f"{inserted} inserted", messages.SUCCESS)
@@ -229,7 +256,15 @@ class RepUsernameInline(admin.StackedInline):
 
 @admin.register(ApplicationLog)
 class ApplicationLogAdmin(admin.ModelAdmin):
-    list_display = ("created", "level", "step", "appliance", "lsid", "record", "message")
+    list_display = (
+        "created",
+        "level",
+        "step",
+        "appliance",
+        "lsid",
+        "record",
+        "message",
+    )
     list_filter = ("level", "step", "appliance", "created")
     search_fields = ("lsid", "record", "message")
     list_select_related = ("appliance",)
@@ -249,7 +284,9 @@ class ApplicationLogAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApplicationLog]:

@@ -87,7 +87,9 @@ class Reply:
 
 def _session() -> requests.Session:
     session = requests.Session()
-    adapter = _GuardedAdapter(max_retries=urllib3.Retry(total=0, redirect=False, read=False))
+    adapter = _GuardedAdapter(
+        max_retries=urllib3.Retry(total=0, redirect=False, read=False)
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.trust_env = False
@@ -137,8 +139,11 @@ def send(
 
 def _read(response: requests.Response, url: str, to_file: bool, limit: int) -> Reply:
     reply = Reply(status=response.status_code, headers=dict(response.headers))
+    # The temporary file is handed to the caller open; it closes it after parsing.
     sink: Any = (
-        tempfile.TemporaryFile(prefix="bt-reply-") if to_file else _MemorySink()
+        tempfile.TemporaryFile(prefix="bt-reply-")  # noqa: SIM115
+        if to_file
+        else _MemorySink()
     )
     try:
         for chunk in response.iter_content(CHUNK):
@@ -183,8 +188,10 @@ def describe_failure(exc: BaseException, url: str) -> str:
         return f"The appliance at {host} did not answer in time."
     if isinstance(exc, requests.exceptions.SSLError):
         return f"TLS with {host} failed: the certificate is not trusted or invalid."
-    if "Name or service not known" in text or "NameResolutionError" in text or (
-        "getaddrinfo" in text
+    if (
+        "Name or service not known" in text
+        or "NameResolutionError" in text
+        or ("getaddrinfo" in text)
     ):
         return f"Unknown host: {host} cannot be resolved. Check the host name."
     if "Connection refused" in text or "ECONNREFUSED" in text:

@@ -131,7 +131,9 @@ class Appliance(models.Model):
 class ApplianceIssue(models.Model):
     """A support issue customers can pick (the appliance's front-end survey)."""
 
-    appliance = models.ForeignKey(Appliance, on_delete=models.CASCADE, related_name="issues")
+    appliance = models.ForeignKey(
+        Appliance, on_delete=models.CASCADE, related_name="issues"
+    )
     code_name = models.CharField(max_length=100)
     description = models.CharField(max_length=200, blank=True)
     issue_id = models.CharField("appliance issue ID", max_length=40, blank=True)

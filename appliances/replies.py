@@ -40,7 +40,9 @@ def classify(
     """
     text = " ".join(error_text.split())
     if status == 429:
-        return Verdict(ReplyKind.RATE_LIMITED, text or "The appliance is rate limiting.")
+        return Verdict(
+            ReplyKind.RATE_LIMITED, text or "The appliance is rate limiting."
+        )
     if status in (401, 403) and not has_error:
         kind = ReplyKind.AUTH_FAILED if status == 401 else ReplyKind.PERMISSION
         return Verdict(kind, text or f"HTTP {status}")

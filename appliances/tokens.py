@@ -170,7 +170,9 @@ def _read_token(appliance: Appliance, reply: http.Reply) -> tuple[str, int]:
             refused=False,
         ) from exc
     if str(payload.get("token_type", "bearer")).lower() != "bearer":
-        raise TokenError(appliance, "the token endpoint gave a non-Bearer token.", False)
+        raise TokenError(
+            appliance, "the token endpoint gave a non-Bearer token.", False
+        )
     return token, lifetime
 
 

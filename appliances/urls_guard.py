@@ -27,7 +27,9 @@ def base_url_for(hostname: str) -> str:
     """Return `https://host[:port]` (or allowed `http://`) for an appliance hostname."""
     raw = hostname.strip()
     if not raw:
-        raise ApplianceUrlError("Enter the appliance's host name, e.g. support.example.com.")
+        raise ApplianceUrlError(
+            "Enter the appliance's host name, e.g. support.example.com."
+        )
 
     parts = urlsplit(raw if "://" in raw else f"https://{raw}")
     if parts.scheme not in {"https", "http"} or not parts.hostname:
@@ -71,12 +73,19 @@ def check_peer_address(address: str, scheme: str) -> None:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    if ip in METADATA_ADDRESSES or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
+    if (
+        ip in METADATA_ADDRESSES
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_multicast
+    ):
         raise ApplianceUrlError(
             f"The appliance address resolves to {ip}, a link-local or metadata "
             "address; refusing to connect."
         )
-    if scheme == "http" and not (ip.is_loopback and settings.INTEGRATION["ALLOW_HTTP_LOOPBACK"]):
+    if scheme == "http" and not (
+        ip.is_loopback and settings.INTEGRATION["ALLOW_HTTP_LOOPBACK"]
+    ):
         raise ApplianceUrlError(
             f"Plain http reached {ip}, which is not loopback; use https."
         )

@@ -81,7 +81,11 @@ def parse_bytes(data: bytes) -> etree._Element:
 
 def _refuse_parsed_doctype(tree: Any) -> None:
     docinfo = tree.docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    if (
+        docinfo.doctype
+        or docinfo.internalDTD is not None
+        or docinfo.externalDTD is not None
+    ):
         raise XmlRefused("DTD not allowed: the reply carries a DOCTYPE declaration.")
 
 

@@ -12,6 +12,6 @@ os.environ.setdefault("APPLIANCE_CONNECT_TIMEOUT", "2")
 # Each test has its own appliances; a per-process cache would outlive them.
 os.environ.setdefault("RECEIVER_APPLIANCE_CACHE_SECONDS", "0")
 
-from integration.settings import *  # noqa: E402,F403
+from integration.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

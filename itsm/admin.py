@@ -11,8 +11,8 @@ from django.http import HttpRequest
 
 from itsm import extensions
 from itsm.models import (
-    CatalogRequest,
     Call,
+    CatalogRequest,
     ChangeRequest,
     ConfigurationItem,
     Incident,
@@ -45,7 +45,9 @@ class ExtensibleAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["integration_tools"] = extensions.object_tools_for(request, obj)
+            extra_context["integration_tools"] = extensions.object_tools_for(
+                request, obj
+            )
             extra_context["related_lists"] = extensions.related_lists_for(request, obj)
             extra_context["journal"] = journal_for(obj)
         return super().change_view(request, object_id, form_url, extra_context)
@@ -77,14 +79,20 @@ class RecordForm(forms.ModelForm):
 class RecordAdmin(ExtensibleAdmin):
     form = RecordForm
     list_display = ["number", "short_description", "state", "assigned_to", "opened_at"]
-    list_filter = ["state",]
+    list_filter = [
+        "state",
+    ]
     search_fields = ("number", "short_description", "sys_id")
-    list_select_related = ["assigned_to",]
+    list_select_related = [
+        "assigned_to",
+    ]
     raw_id_fields = ["opened_by", "assigned_to"]
     readonly_fields = ("number", "sys_id", "opened_at", "updated_at")
     show_full_result_count = False
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         author = request.user.get_username() if request.user.is_authenticated else ""
         if form.cleaned_data.get("work_note"):
@@ -108,7 +116,10 @@ class TaskAdmin(RecordAdmin):
     autocomplete_fields = ("assignment_group", "location")
     fieldsets = [
         (None, {"fields": ("number", "sys_id", "caller", "state", "priority")}),
-        ("Details", {"fields": ("short_description", "description", "cmdb_ci", "location")}),
+        (
+            "Details",
+            {"fields": ("short_description", "description", "cmdb_ci", "location")},
+        ),
         ("Assignment", {"fields": ("assignment_group", "assigned_to", "opened_by")}),
         ("Activity", {"fields": ("work_note", "comment")}),
         ("Dates", {"fields": ("opened_at", "updated_at"), "classes": ("collapse",)}),
@@ -145,7 +156,9 @@ class CatalogRequestAdmin(TaskAdmin):
 @admin.register(Call)
 class CallAdmin(RecordAdmin):
     list_display = ["number", "short_description", "state", "caller", "opened_at"]
-    list_select_related = ["caller",]
+    list_select_related = [
+        "caller",
+    ]
     raw_id_fields = ["opened_by", "assigned_to", "caller", "transferred_to"]
     fieldsets = [
         (None, {"fields": ("number", "sys_id", "caller", "state")}),
@@ -159,7 +172,9 @@ class CallAdmin(RecordAdmin):
 class InteractionAdmin(RecordAdmin):
     list_display = ["number", "short_description", "state", "channel", "opened_for"]
     list_filter = ["state", "channel"]
-    list_select_related = ["opened_for",]
+    list_select_related = [
+        "opened_for",
+    ]
     raw_id_fields = ["opened_by", "assigned_to", "opened_for"]
     fieldsets = [
         (None, {"fields": ("number", "sys_id", "opened_for", "state", "channel")}),
@@ -171,18 +186,30 @@ class InteractionAdmin(RecordAdmin):
 
 @admin.register(ConfigurationItem)
 class ConfigurationItemAdmin(ExtensibleAdmin):
-    list_display = ["name", "sys_class_name", "host_name", "ip_address", "operational_status"]
+    list_display = [
+        "name",
+        "sys_class_name",
+        "host_name",
+        "ip_address",
+        "operational_status",
+    ]
     list_filter = ["sys_class_name", "operational_status"]
     search_fields = ("name", "host_name", "fqdn", "sys_id", "serial_number")
-    list_select_related = ["location",]
-    raw_id_fields = ["assigned_to",]
+    list_select_related = [
+        "location",
+    ]
+    raw_id_fields = [
+        "assigned_to",
+    ]
     readonly_fields = ("sys_id",)
 
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
     list_display = ["name", "city", "country"]
-    list_filter = ["country",]
+    list_filter = [
+        "country",
+    ]
     search_fields = ("name", "city")
     list_select_related = []
 
@@ -190,10 +217,16 @@ class LocationAdmin(admin.ModelAdmin):
 @admin.register(UserGroup)
 class UserGroupAdmin(admin.ModelAdmin):
     list_display = ["name", "manager", "active"]
-    list_filter = ["active",]
+    list_filter = [
+        "active",
+    ]
     search_fields = ("name",)
-    list_select_related = ["manager",]
-    raw_id_fields = ["manager",]
+    list_select_related = [
+        "manager",
+    ]
+    raw_id_fields = [
+        "manager",
+    ]
     filter_horizontal = ("members",)
 
 
@@ -201,7 +234,14 @@ class UserGroupAdmin(admin.ModelAdmin):
 class JournalEntryAdmin(admin.ModelAdmin):
     """Read-only: journal entries are append-only."""
 
-    list_display = ["created", "name", "element", "element_id", "created_by", "short_value"]
+    list_display = [
+        "created",
+        "name",
+        "element",
+        "element_id",
+        "created_by",
+        "short_value",
+    ]
     list_filter = ["name", "element"]
     search_fields = ("element_id", "value")
     list_select_related = []
@@ -211,10 +251,14 @@ class JournalEntryAdmin(admin.ModelAdmin):
     def short_value(self, obj: JournalEntry) -> str:
         return obj.value[:120]
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

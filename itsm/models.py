@@ -20,7 +20,9 @@ def new_sys_id() -> str:
 
 
 class User(AbstractUser):
-    sys_id = models.CharField(max_length=32, unique=True, default=new_sys_id, editable=False)
+    sys_id = models.CharField(
+        max_length=32, unique=True, default=new_sys_id, editable=False
+    )
     title = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     company = models.CharField(max_length=100, blank=True)
@@ -37,7 +39,9 @@ class User(AbstractUser):
 
 
 class Location(models.Model):
-    sys_id = models.CharField(max_length=32, unique=True, default=new_sys_id, editable=False)
+    sys_id = models.CharField(
+        max_length=32, unique=True, default=new_sys_id, editable=False
+    )
     name = models.CharField(max_length=100, unique=True)
     street = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
@@ -53,7 +57,9 @@ class Location(models.Model):
 class UserGroup(models.Model):
     """An assignment group (ServiceNow's sys_user_group), not a permission group."""
 
-    sys_id = models.CharField(max_length=32, unique=True, default=new_sys_id, editable=False)
+    sys_id = models.CharField(
+        max_length=32, unique=True, default=new_sys_id, editable=False
+    )
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     email = models.EmailField(blank=True)
@@ -72,7 +78,9 @@ class UserGroup(models.Model):
 
 
 class ConfigurationItem(models.Model):
-    sys_id = models.CharField(max_length=32, unique=True, default=new_sys_id, editable=False)
+    sys_id = models.CharField(
+        max_length=32, unique=True, default=new_sys_id, editable=False
+    )
     name = models.CharField(max_length=200)
     sys_class_name = models.CharField(
         max_length=40, choices=choices.CiClass.choices, default=choices.CiClass.COMPUTER
@@ -86,9 +94,15 @@ class ConfigurationItem(models.Model):
         choices=choices.CiOperationalStatus.choices,
         default=choices.CiOperationalStatus.OPERATIONAL,
     )
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL
+    )
     assigned_to = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cis"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cis",
     )
     support_group = models.ForeignKey(
         UserGroup, null=True, blank=True, on_delete=models.SET_NULL
@@ -128,7 +142,9 @@ class NumberedRecord(models.Model):
     state_choices: ClassVar[list[tuple[Any, str]]] = []
     closed_states: ClassVar[frozenset[Any]] = frozenset()
 
-    sys_id = models.CharField(max_length=32, unique=True, default=new_sys_id, editable=False)
+    sys_id = models.CharField(
+        max_length=32, unique=True, default=new_sys_id, editable=False
+    )
     number = models.CharField(max_length=40, unique=True, blank=True)
     short_description = models.CharField(max_length=160, blank=True)
     description = models.TextField(blank=True)
@@ -179,7 +195,11 @@ class Task(NumberedRecord):
         choices=choices.Priority.choices, default=choices.Priority.MODERATE
     )
     caller = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks_called"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks_called",
     )
     cmdb_ci = models.ForeignKey(
         ConfigurationItem,
@@ -189,7 +209,9 @@ class Task(NumberedRecord):
         related_name="tasks",
         verbose_name="configuration item",
     )
-    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["-number"]
@@ -221,8 +243,12 @@ class Incident(Task):
     )
 
     category = models.CharField(max_length=40, blank=True)
-    impact = models.IntegerField(choices=choices.Impact.choices, default=choices.Impact.MEDIUM)
-    urgency = models.IntegerField(choices=choices.Impact.choices, default=choices.Impact.MEDIUM)
+    impact = models.IntegerField(
+        choices=choices.Impact.choices, default=choices.Impact.MEDIUM
+    )
+    urgency = models.IntegerField(
+        choices=choices.Impact.choices, default=choices.Impact.MEDIUM
+    )
 
     class Meta:
         ordering = ["-number"]
@@ -232,7 +258,9 @@ class Problem(Task):
     number_prefix = "PRB"
     table = "problem"
     state_choices = choices.ProblemState.choices
-    closed_states = frozenset({choices.ProblemState.RESOLVED, choices.ProblemState.CLOSED})
+    closed_states = frozenset(
+        {choices.ProblemState.RESOLVED, choices.ProblemState.CLOSED}
+    )
 
     class Meta:
         ordering = ["-number"]
@@ -242,10 +270,14 @@ class ChangeRequest(Task):
     number_prefix = "CHG"
     table = "change_request"
     state_choices = choices.ChangeState.choices
-    closed_states = frozenset({choices.ChangeState.CLOSED, choices.ChangeState.CANCELED})
+    closed_states = frozenset(
+        {choices.ChangeState.CLOSED, choices.ChangeState.CANCELED}
+    )
 
     type = models.CharField(
-        max_length=20, choices=choices.ChangeType.choices, default=choices.ChangeType.NORMAL
+        max_length=20,
+        choices=choices.ChangeType.choices,
+        default=choices.ChangeType.NORMAL,
     )
 
     class Meta:
@@ -281,7 +313,9 @@ class Call(NumberedRecord):
     table = "new_call"
     closed_states = frozenset({choices.CallState.CLOSED, choices.CallState.CANCELED})
 
-    state = models.IntegerField(choices=choices.CallState.choices, default=choices.CallState.NEW)
+    state = models.IntegerField(
+        choices=choices.CallState.choices, default=choices.CallState.NEW
+    )
     caller = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
     )
@@ -297,7 +331,10 @@ class Interaction(NumberedRecord):
     number_prefix = "IMS"
     table = "interaction"
     closed_states = frozenset(
-        {choices.InteractionState.CLOSED_COMPLETE, choices.InteractionState.CLOSED_ABANDONED}
+        {
+            choices.InteractionState.CLOSED_COMPLETE,
+            choices.InteractionState.CLOSED_ABANDONED,
+        }
     )
 
     state = models.CharField(
@@ -309,7 +346,11 @@ class Interaction(NumberedRecord):
         max_length=20, choices=choices.Channel.choices, default=choices.Channel.CHAT
     )
     opened_for = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
     )
 
     class Meta:
@@ -335,7 +376,9 @@ class JournalEntry(models.Model):
         verbose_name = "journal entry"
         verbose_name_plural = "journal entries"
         # The activity stream of one record, newest first.
-        indexes = [models.Index(fields=["element_id", "-created"], name="itsm_journal_rec_idx")]
+        indexes = [
+            models.Index(fields=["element_id", "-created"], name="itsm_journal_rec_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.element} {self.created:%Y-%m-%d %H:%M}"

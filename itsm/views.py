@@ -7,7 +7,15 @@ from django.urls import reverse
 from itsm.models import NumberedRecord
 from itsm.services import find_record_by_sys_id
 
-URI_TABLES = {"task", "incident", "problem", "change_request", "sc_request", "new_call", "interaction"}
+URI_TABLES = {
+    "task",
+    "incident",
+    "problem",
+    "change_request",
+    "sc_request",
+    "new_call",
+    "interaction",
+}
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

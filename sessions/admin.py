@@ -27,10 +27,14 @@ PREVIEW_EVENTS = 200
 
 
 class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_add_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
 
@@ -51,7 +55,10 @@ class OutboundEventAdmin(admin.ModelAdmin):
     list_select_related = ("appliance", "session")
     show_full_result_count = False
     actions = ["refetch_report"]
-    readonly_fields = [f.name for f in OutboundEvent._meta.fields] + ["raw_text", "fields_table"]
+    readonly_fields = [f.name for f in OutboundEvent._meta.fields] + [
+        "raw_text",
+        "fields_table",
+    ]
     exclude = ("raw_body", "reply_raw")
 
     @admin.display(description="outcome", ordering="outcome")
@@ -64,7 +71,9 @@ class OutboundEventAdmin(admin.ModelAdmin):
     def session_link(self, obj: OutboundEvent) -> str:
         if obj.session_id is None:
             return "-"
-        url = reverse("admin:support_sessions_supportsession_change", args=[obj.session_id])
+        url = reverse(
+            "admin:support_sessions_supportsession_change", args=[obj.session_id]
+        )
         return format_html('<a href="{}">{}</a>', url, obj.lsid)
 
     @admin.display(description="raw body")
@@ -76,10 +85,14 @@ class OutboundEventAdmin(admin.ModelAdmin):
     def fields_table(self, obj: OutboundEvent) -> str:
         if not obj.fields:
             return "-"
-        return format_html_join("", "<div><code>{}</code> = <code>{}</code></div>", obj.fields)
+        return format_html_join(
+            "", "<div><code>{}</code> = <code>{}</code></div>", obj.fields
+        )
 
     @admin.action(description="Re-fetch report", permissions=["change"])
-    def refetch_report(self, request: HttpRequest, queryset: QuerySet[OutboundEvent]) -> None:
+    def refetch_report(
+        self, request: HttpRequest, queryset: QuerySet[OutboundEvent]
+    ) -> None:
         queued, skipped = services.request_refetch(queryset)
         message = f"{queued} queued"
         if skipped:
@@ -89,7 +102,9 @@ class OutboundEventAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
 
@@ -174,7 +189,13 @@ class SupportSessionAdmin(admin.ModelAdmin):
         "report_complete",
         "incomplete",
     )
-    list_filter = ("appliance", "report_complete", "incomplete", "link_source", "start_time")
+    list_filter = (
+        "appliance",
+        "report_complete",
+        "incomplete",
+        "link_source",
+        "start_time",
+    )
     search_fields = ("lsid", "external_key", "primary_rep", "primary_customer")
     list_select_related = ("appliance", "task")
     raw_id_fields = ("task", "call", "interaction", "configuration_item")
@@ -196,8 +217,19 @@ class SupportSessionAdmin(admin.ModelAdmin):
     @admin.display(description="records")
     def record_links(self, obj: SupportSession) -> str:
         links = [
-            (reverse(f"admin:{r._meta.app_label}_{r._meta.model_name}_change", args=[r.pk]), r)
-            for r in (obj.task and obj.task.specific(), obj.call, obj.interaction, obj.configuration_item)
+            (
+                reverse(
+                    f"admin:{r._meta.app_label}_{r._meta.model_name}_change",
+                    args=[r.pk],
+                ),
+                r,
+            )
+            for r in (
+                obj.task and obj.task.specific(),
+                obj.call,
+                obj.interaction,
+                obj.configuration_item,
+            )
             if r
         ]
         return format_html_join(", ", '<a href="{}">{}</a>', links) or "-"
@@ -208,9 +240,16 @@ class SupportSessionAdmin(admin.ModelAdmin):
         url = reverse("admin:support_sessions_sessionevent_changelist")
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td style='white-space:pre-wrap'>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td style='white-space:pre-wrap'>{}</td></tr>",
             (
-                (e.seq, e.timestamp or "", e.event_type, e.performed_by, e.body or e.filename)
+                (
+                    e.seq,
+                    e.timestamp or "",
+                    e.event_type,
+                    e.performed_by,
+                    e.body or e.filename,
+                )
                 for e in events
             ),
         )
@@ -230,7 +269,15 @@ class SupportSessionAdmin(admin.ModelAdmin):
 
 @admin.register(SessionEvent)
 class SessionEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("session", "seq", "timestamp", "event_type", "performed_by", "short_body", "had_invalid_chars")
+    list_display = (
+        "session",
+        "seq",
+        "timestamp",
+        "event_type",
+        "performed_by",
+        "short_body",
+        "had_invalid_chars",
+    )
     list_filter = ("event_type", "selected", "had_invalid_chars")
     search_fields = ("session__lsid", "body", "filename")
     list_select_related = ("session",)

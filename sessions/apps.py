@@ -56,4 +56,6 @@ def _forget_appliances_on_change() -> None:
     from sessions.api.receiver import forget_appliances
 
     post_save.connect(forget_appliances, sender=Appliance, dispatch_uid="forget_appl")
-    post_delete.connect(forget_appliances, sender=Appliance, dispatch_uid="forget_appl_d")
+    post_delete.connect(
+        forget_appliances, sender=Appliance, dispatch_uid="forget_appl_d"
+    )

@@ -16,7 +16,9 @@ DEFAULT_VISIBILITY_TIMEOUT = 3600
 
 
 @register()
-def check_redelivery_window(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def check_redelivery_window(
+    app_configs: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
     from sessions.services import scheduled_delays
 
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}

@@ -37,7 +37,7 @@ def publish_now(event_id: int, force: bool = False) -> bool:
     """Publish the import and mark the event queued; say whether it worked."""
     try:
         publisher(event_id, force)
-    except Exception as exc:  # noqa: BLE001 - any broker failure means "not yet queued"
+    except Exception as exc:
         _not_queued(event_id, exc)
         return False
 
@@ -48,7 +48,9 @@ def publish_now(event_id: int, force: bool = False) -> bool:
 
 
 def _not_queued(event_id: int, exc: BaseException) -> None:
-    event = OutboundEvent.objects.select_related("appliance").filter(pk=event_id).first()
+    event = (
+        OutboundEvent.objects.select_related("appliance").filter(pk=event_id).first()
+    )
     if event is None:
         return
     OutboundEvent.objects.filter(pk=event_id, outcome=Outcome.QUEUED).update(
@@ -88,7 +90,7 @@ def dispatch_pending(limit: int = 500) -> int:
     for position, event_id in enumerate(ids):
         try:
             publisher(event_id, False)
-        except Exception as exc:  # noqa: BLE001 - the broker is down: put them back
+        except Exception as exc:
             OutboundEvent.objects.filter(
                 id__in=ids[position:], outcome=Outcome.QUEUED
             ).update(outcome=Outcome.PENDING_ENQUEUE)

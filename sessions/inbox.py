@@ -123,7 +123,7 @@ def land(appliance: Appliance, post: Post) -> None:
 
     Reading it (parsing, classifying, deduplicating) is the dispatcher's job.
     """
-    values = [
+    values: list[Any] = [
         appliance.pk,
         post.raw,
         post.truncated,
@@ -139,7 +139,7 @@ def land(appliance: Appliance, post: Post) -> None:
 def _land_sql(vendor: str) -> str:
     table = connection.ops.quote_name(InboxPost._meta.db_table)
     return (
-        f"INSERT INTO {table} (appliance_id, raw_body, body_truncated, content_type, "
+        f"INSERT INTO {table} (appliance_id, raw_body, body_truncated, content_type, "  # noqa: S608
         "peer_address, received_at) VALUES (%s, %s, %s, %s, %s, %s)"
     )
 
@@ -163,7 +163,9 @@ def read_inbox(limit: int = 500) -> int:
                 landed.content_type,
                 landed.peer_address,
             )
-            store_post(landed.appliance, post, received_at=landed.received_at, publish=False)
+            store_post(
+                landed.appliance, post, received_at=landed.received_at, publish=False
+            )
         InboxPost.objects.filter(id__in=[landed.pk for landed in posts]).delete()
     return len(posts)
 
@@ -207,7 +209,7 @@ def _insert_sql(vendor: str) -> str:
     names = ", ".join(connection.ops.quote_name(f.column) for f in _COLUMNS)
     marks = ", ".join(["%s"] * len(_COLUMNS))
     return (
-        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "  # noqa: S608 - model names
         "ON CONFLICT (identity) DO NOTHING RETURNING id"
     )
 

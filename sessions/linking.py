@@ -76,7 +76,9 @@ def _by_custom_fields(head: SessionHead) -> Links:
     if links.linked:
         links.source = LinkSource.CUSTOM_FIELD
     if missing:
-        links.note = "Custom fields name records that do not exist: " + ", ".join(missing)
+        links.note = "Custom fields name records that do not exist: " + ", ".join(
+            missing
+        )
     return links
 
 

@@ -63,11 +63,15 @@ class OutboundEvent(models.Model):
         # Declared here rather than with unique=/db_index=, which on PostgreSQL
         # add a second, LIKE-pattern index per column that no query uses.
         constraints = [
-            models.UniqueConstraint(fields=["identity"], name="outbound_event_identity_uniq")
+            models.UniqueConstraint(
+                fields=["identity"], name="outbound_event_identity_uniq"
+            )
         ]
         indexes = [
             # The sweeper's query: what is due or stranded.
-            models.Index(fields=["outcome", "next_attempt_at"], name="sess_event_due_idx"),
+            models.Index(
+                fields=["outcome", "next_attempt_at"], name="sess_event_due_idx"
+            ),
             # The pull's and the admin's lookups by session.
             models.Index(fields=["lsid"], name="sess_event_lsid_idx"),
         ]
@@ -101,7 +105,9 @@ class RejectedPost(models.Model):
 
 
 class SupportSession(models.Model):
-    appliance = models.ForeignKey(Appliance, on_delete=models.PROTECT, related_name="sessions")
+    appliance = models.ForeignKey(
+        Appliance, on_delete=models.PROTECT, related_name="sessions"
+    )
     lsid = models.CharField(max_length=64)
     session_type = models.CharField(max_length=40, blank=True)
     lseq = models.IntegerField(null=True, blank=True)
@@ -131,10 +137,18 @@ class SupportSession(models.Model):
         help_text="The report never became final; this is the last partial data.",
     )
     task = models.ForeignKey(
-        "itsm.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="support_sessions"
+        "itsm.Task",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_sessions",
     )
     call = models.ForeignKey(
-        "itsm.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="support_sessions"
+        "itsm.Call",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="support_sessions",
     )
     interaction = models.ForeignKey(
         "itsm.Interaction",
@@ -192,7 +206,9 @@ class SessionParticipant(models.Model):
 
 
 class SessionRep(SessionParticipant):
-    session = models.ForeignKey(SupportSession, on_delete=models.CASCADE, related_name="reps")
+    session = models.ForeignKey(
+        SupportSession, on_delete=models.CASCADE, related_name="reps"
+    )
     rep_id = models.CharField(max_length=40, blank=True)
     display_name = models.CharField(max_length=200, blank=True)
     public_display_name = models.CharField(max_length=200, blank=True)
@@ -282,7 +298,9 @@ class SessionRecording(models.Model):
 
 
 class SessionTeam(models.Model):
-    session = models.ForeignKey(SupportSession, on_delete=models.CASCADE, related_name="teams")
+    session = models.ForeignKey(
+        SupportSession, on_delete=models.CASCADE, related_name="teams"
+    )
     natural_key = models.CharField(max_length=200)
     team_id = models.CharField(max_length=40, blank=True)
     name = models.CharField(max_length=200, blank=True)
@@ -301,7 +319,9 @@ class SessionTeam(models.Model):
 
 
 class SessionEvent(models.Model):
-    session = models.ForeignKey(SupportSession, on_delete=models.CASCADE, related_name="events")
+    session = models.ForeignKey(
+        SupportSession, on_delete=models.CASCADE, related_name="events"
+    )
     # Position in the report's session_details, from 0: the natural key, as
     # timestamps repeat within a second.
     seq = models.IntegerField()
@@ -326,7 +346,9 @@ class SessionEvent(models.Model):
         ordering = ["session", "seq"]
         verbose_name = "session event"
         constraints = [
-            models.UniqueConstraint(fields=["session", "seq"], name="session_event_seq_uniq")
+            models.UniqueConstraint(
+                fields=["session", "seq"], name="session_event_seq_uniq"
+            )
         ]
 
     def __str__(self) -> str:
@@ -336,7 +358,9 @@ class SessionEvent(models.Model):
 class NoteLedger(models.Model):
     """Our own record of every work note written for a session (exactly once)."""
 
-    session = models.ForeignKey(SupportSession, on_delete=models.CASCADE, related_name="notes")
+    session = models.ForeignKey(
+        SupportSession, on_delete=models.CASCADE, related_name="notes"
+    )
     kind = models.CharField(max_length=30, choices=choices.NoteKind.choices)
     # The session note's event position; empty for the transcript and end notice.
     source = models.CharField(max_length=40, blank=True)

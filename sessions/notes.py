@@ -58,7 +58,9 @@ def plan_notes(session: SupportSession, appliance: Appliance) -> list[PlannedNot
         transcript = _transcript(session)
         if transcript:
             notes.append(PlannedNote(NoteKind.TRANSCRIPT, "", transcript))
-    if appliance.log_session_notes and appliance.imports_event_type(SESSION_NOTE, selected):
+    if appliance.log_session_notes and appliance.imports_event_type(
+        SESSION_NOTE, selected
+    ):
         notes.extend(_session_notes(session))
     if appliance.log_session_end:
         notes.append(PlannedNote(NoteKind.SESSION_END, "", _end_notice(session)))
@@ -79,7 +81,9 @@ def write_notes(
     return result
 
 
-def _write_once(session: SupportSession, record: NumberedRecord, note: PlannedNote) -> bool:
+def _write_once(
+    session: SupportSession, record: NumberedRecord, note: PlannedNote
+) -> bool:
     ledger = _ledger_row(session, record, note)
     with transaction.atomic():
         # The row lock makes two imports of the same session take turns here.
@@ -106,7 +110,9 @@ def _write_once(session: SupportSession, record: NumberedRecord, note: PlannedNo
     return found is None
 
 
-def _ledger_row(session: SupportSession, record: NumberedRecord, note: PlannedNote) -> NoteLedger:
+def _ledger_row(
+    session: SupportSession, record: NumberedRecord, note: PlannedNote
+) -> NoteLedger:
     key = {
         "session": session,
         "kind": note.kind,
@@ -151,7 +157,10 @@ def _find_existing(
 
 
 def _check_journal(
-    session: SupportSession, record: NumberedRecord, note: PlannedNote, ledger: NoteLedger
+    session: SupportSession,
+    record: NumberedRecord,
+    note: PlannedNote,
+    ledger: NoteLedger,
 ) -> None:
     if _find_existing(session, record, note) is not None:
         return
@@ -219,7 +228,11 @@ def _session_notes(session: SupportSession) -> list[PlannedNote]:
     zone = _local(session)
     notes = []
     for event in session.events.filter(event_type=SESSION_NOTE).order_by("seq"):
-        when = event.timestamp.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if event.timestamp else "?"
+        when = (
+            event.timestamp.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+            if event.timestamp
+            else "?"
+        )
         author = event.performed_by or "representative"
         header = f"{marker(session.lsid)} Session note #{event.seq}"
         body = _shortened(event.body)
@@ -241,8 +254,16 @@ def _shortened(body: str) -> str:
 
 def _end_notice(session: SupportSession) -> str:
     zone = _local(session)
-    start = session.start_time.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if session.start_time else "?"
-    end = session.end_time.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if session.end_time else "?"
+    start = (
+        session.start_time.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        if session.start_time
+        else "?"
+    )
+    end = (
+        session.end_time.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        if session.end_time
+        else "?"
+    )
     minutes, seconds = divmod(session.duration_seconds or 0, 60)
     lines = [
         f"{marker(session.lsid)} {NoteKind.SESSION_END.label}",
@@ -250,7 +271,8 @@ def _end_notice(session: SupportSession) -> str:
         f"Started {start}, ended {end} ({minutes} min {seconds} s).",
         f"Representative: {session.primary_rep or '-'}; customer: "
         f"{session.primary_customer or '-'}.",
-        f"Events: {session.event_count}; file transfers: {session.file_transfer_count}.",
+        f"Events: {session.event_count}; "
+        f"file transfers: {session.file_transfer_count}.",
     ]
     if session.chat_view_url:
         lines.append(f"Chat transcript on the appliance: {session.chat_view_url}")

@@ -25,8 +25,14 @@ def support_sessions_list(request: HttpRequest, obj: Model) -> RelatedList | Non
         return None
 
     field = lookup.split("__")[0]
-    pk = obj.task_ptr_id if isinstance(obj, Task) and hasattr(obj, "task_ptr_id") else obj.pk
-    sessions = SupportSession.objects.filter(**{f"{field}_id": pk}).order_by("-start_time")
+    pk = (
+        obj.task_ptr_id
+        if isinstance(obj, Task) and hasattr(obj, "task_ptr_id")
+        else obj.pk
+    )
+    sessions = SupportSession.objects.filter(**{f"{field}_id": pk}).order_by(
+        "-start_time"
+    )
     total = sessions.count()
     # Link only to pages the user may open; without the permission the rows
     # still show, as plain text.

@@ -101,7 +101,7 @@ class SessionDone:
 
 @dataclass
 class ReportError:
-    """The root, or a child of the list root, was an `<error>`; or the list was empty."""
+    """An `<error>` was the root or a child of the list root, or the list was empty."""
 
     root: str
     code: str

@@ -58,7 +58,9 @@ class FakeAppliance:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
         )
 
     @property
@@ -95,7 +97,8 @@ class FakeAppliance:
         return [
             c
             for c in self.calls
-            if c.path == "/api/reporting" and (lsid is None or c.params.get("lsid") == lsid)
+            if c.path == "/api/reporting"
+            and (lsid is None or c.params.get("lsid") == lsid)
         ]
 
     # --- serving ------------------------------------------------------------
@@ -120,11 +123,18 @@ class FakeAppliance:
 
     def _mint(self, call: Call) -> Answer:
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode())
-        if self.refuse_tokens or call.headers.get("Authorization") != f"Basic {expected.decode()}":
-            return Answer(401, b'{"error":"invalid_client"}', {"Content-Type": "application/json"})
+        if (
+            self.refuse_tokens
+            or call.headers.get("Authorization") != f"Basic {expected.decode()}"
+        ):
+            return Answer(
+                401, b'{"error":"invalid_client"}', {"Content-Type": "application/json"}
+            )
         token = f"tok-{next(self._counter):04d}"
         self.minted.append(token)
-        body = json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
+        body = json.dumps(
+            {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+        )
         return Answer(200, body.encode(), {"Content-Type": "application/json"})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -161,7 +171,11 @@ class FakeAppliance:
                 params = dict(parse_qsl(parts.query, keep_blank_values=True))
                 params.update(parse_qsl(body, keep_blank_values=True))
                 call = Call(
-                    self.command, parts.path, params, dict(self.headers), self.connection_number
+                    self.command,
+                    parts.path,
+                    params,
+                    dict(self.headers),
+                    self.connection_number,
                 )
                 with fake._lock:
                     fake.calls.append(call)

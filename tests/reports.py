@@ -46,7 +46,11 @@ def _document(specs: list[ReportSpec], ns: str) -> str:
 
 
 def _session(spec: ReportSpec) -> str:
-    end = f'  <end_time timestamp="{END}">2024-12-03T15:41:07+00:00</end_time>\n' if spec.end else ""
+    end = (
+        f'  <end_time timestamp="{END}">2024-12-03T15:41:07+00:00</end_time>\n'
+        if spec.end
+        else ""
+    )
     custom = "".join(
         f"   <custom_attribute code_name={quoteattr(k)} display_name={quoteattr(k)}>{escape(v)}</custom_attribute>\n"
         for k, v in spec.custom.items()
@@ -117,7 +121,12 @@ def _events(spec: ReportSpec) -> list[str]:
     return events
 
 
-def end_event(lsid: str, external_key: str = "", timestamp: int = END, event: str = "support_conference_end") -> bytes:
+def end_event(
+    lsid: str,
+    external_key: str = "",
+    timestamp: int = END,
+    event: str = "support_conference_end",
+) -> bytes:
     body = (
         f"event={event}&version=3&timestamp={timestamp}"
         f"&appliance_id=5b0e2d7c-91a4-4f63-8e2b-c4d1a7f09e36&lsid={lsid}&external_key={external_key}"

@@ -92,14 +92,28 @@ def run_floor(path: Path) -> int:
     appliance = Appliance.objects.get(name="Default")
     session = SupportSession.objects.create(appliance=appliance, lsid="f" * 32)
     rows: list[tuple[Any, ...]] = []
-    for seq, (_, event) in enumerate(etree.iterparse(str(path), tag="{*}event", huge_tree=True)):
+    for seq, (_, event) in enumerate(
+        etree.iterparse(str(path), tag="{*}event", huge_tree=True)
+    ):
         by = event.find("{*}performed_by")
         rows.append(
             (
-                session.pk, seq, event.get("event_type", ""), None,
-                by.get("type", "") if by is not None else "", "",
-                by.text if by is not None else "", "", "", "",
-                event.findtext("{*}body") or "", False, "", None, "{}", True,
+                session.pk,
+                seq,
+                event.get("event_type", ""),
+                None,
+                by.get("type", "") if by is not None else "",
+                "",
+                by.text if by is not None else "",
+                "",
+                "",
+                "",
+                event.findtext("{*}body") or "",
+                False,
+                "",
+                None,
+                "{}",
+                True,
             )
         )
         event.clear()
@@ -113,7 +127,9 @@ def run_floor(path: Path) -> int:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(COLUMNS))
-            cursor.executemany(f"INSERT INTO {TABLE} ({columns}) VALUES ({marks})", rows)
+            cursor.executemany(
+                f"INSERT INTO {TABLE} ({columns}) VALUES ({marks})", rows
+            )
     return len(rows)
 
 
@@ -127,11 +143,19 @@ def main() -> None:
     SupportSession.objects.all().delete()
     start = rss_mb()
     began = time.perf_counter()
-    events = {"product": run_product, "naive": run_naive, "floor": run_floor}[mode](path)
+    events = {"product": run_product, "naive": run_naive, "floor": run_floor}[mode](
+        path
+    )
     seconds = time.perf_counter() - began
     print(
         json.dumps(
-            {"mode": mode, "seconds": seconds, "events": events, "peak_mb": peak_mb(), "start_mb": start}
+            {
+                "mode": mode,
+                "seconds": seconds,
+                "events": events,
+                "peak_mb": peak_mb(),
+                "start_mb": start,
+            }
         )
     )
 

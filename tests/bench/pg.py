@@ -3,11 +3,11 @@ the receiver under concurrent posts next to a bare insert view, the import next
 to its naive baseline and floor, and the pull against its history."""
 
 import json
-import shutil
-import tempfile
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -72,10 +72,16 @@ def receiver_figures(tmp: Path, env: dict[str, str]) -> list[Figure]:
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         print("Receiver figures skipped: wrk is not installed (apt-get install wrk).")
         return []
-    env = {**env, "RECEIVER_DISPATCH": "outbox", "DJANGO_SETTINGS_MODULE": "tests.bench.settings"}
+    env = {
+        **env,
+        "RECEIVER_DISPATCH": "outbox",
+        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
+    }
     manage(env, "migrate", "--noinput", "-v0")
     manage(
-        env, "shell", "-c",
+        env,
+        "shell",
+        "-c",
         "from appliances.models import Appliance; a = Appliance(name='Default', "
         "hostname='http://127.0.0.1:9', appliance_guid='5b0e2d7c-91a4-4f63-8e2b-c4d1a7f09e36');"
         f"a.outbound_event_token = '{HOOK}'; a.save();"
@@ -106,29 +112,62 @@ def receiver_figures(tmp: Path, env: dict[str, str]) -> list[Figure]:
     return [
         Figure(
             "receiver throughput (gunicorn, PostgreSQL, outbox) vs bare insert view",
-            round(product["rps"]), "req/s", round(bare["rps"]), round(ratio, 2),
-            ">= 0.85 of the bare view", ratio >= 0.85,
+            round(product["rps"]),
+            "req/s",
+            round(bare["rps"]),
+            round(ratio, 2),
+            ">= 0.85 of the bare view",
+            ratio >= 0.85,
             note=f"p50 {product['p50']} p99 {product['p99']} errors {product['errors']}; "
             f"bare p50 {bare['p50']} p99 {bare['p99']} errors {bare['errors']}",
         )
     ]
 
 
-def start_stack(tmp: Path, env: dict[str, str], port: int) -> list[subprocess.Popen[bytes]]:
+def start_stack(
+    tmp: Path, env: dict[str, str], port: int
+) -> list[subprocess.Popen[bytes]]:
     commands = {
-        "web": [sys.executable, "-m", "gunicorn", "integration.wsgi", "-b",
-                f"127.0.0.1:{port}", "-w", "4", "--access-logfile", "/dev/null"],
-        "worker": [sys.executable, "-m", "celery", "-A", "integration", "worker",
-                   "--concurrency=1", "--loglevel=WARNING"],
-        "scheduler": [sys.executable, "-m", "celery", "-A", "integration", "beat",
-                      "--loglevel=WARNING"],
+        "web": [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "integration.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "4",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        "worker": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration",
+            "worker",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+        ],
+        "scheduler": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "integration",
+            "beat",
+            "--loglevel=WARNING",
+        ],
         "dispatcher": [sys.executable, "manage.py", "dispatch_events"],
     }
     processes = []
     for name, command in commands.items():
         log = (tmp / f"bench-{name}.log").open("wb")
         processes.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         )
     return processes
 
@@ -137,7 +176,7 @@ def wait_up(url: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
@@ -147,7 +186,9 @@ def wait_up(url: str) -> None:
 def run_wrk(script: Path, url: str, seconds: int = 10) -> dict[str, Any]:
     output = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
@@ -173,8 +214,12 @@ def pull_figures(env: dict[str, str]) -> list[Figure]:
     return [
         Figure(
             "pull: listing of 10,000 with 100 new vs listing of 200 with 100 new",
-            round(large["seconds"], 2), "s", round(small["seconds"], 2), round(ratio, 2),
-            "grows with new sessions, not history (ratio near 1)", ratio <= 1.5,
+            round(large["seconds"], 2),
+            "s",
+            round(small["seconds"], 2),
+            round(ratio, 2),
+            "grows with new sessions, not history (ratio near 1)",
+            ratio <= 1.5,
             note=f"{large['imported']} imported; queries {large['queries']} vs {small['queries']}",
         )
     ]
@@ -183,6 +228,10 @@ def pull_figures(env: dict[str, str]) -> list[Figure]:
 def run_pull(env: dict[str, str], history: int, new: int) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "tests.bench.pull_child", str(history), str(new)],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -40,9 +40,12 @@ def main() -> None:
     old = [f"{n:032x}" for n in range(history)]
     fresh = [f"{n + 10**9:032x}" for n in range(new)]
     SupportSession.objects.bulk_create(
-        SupportSession(appliance=appliance, lsid=lsid, report_complete=True) for lsid in old
+        SupportSession(appliance=appliance, lsid=lsid, report_complete=True)
+        for lsid in old
     )
-    listing = "".join(f'<session_summary lsid="{lsid}" has_recording="0"/>' for lsid in old + fresh)
+    listing = "".join(
+        f'<session_summary lsid="{lsid}" has_recording="0"/>' for lsid in old + fresh
+    )
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n\n<session_summary_list '
         f'xmlns="https://www.beyondtrust.com/namespaces/API/reporting">{listing}</session_summary_list>'
@@ -60,8 +63,12 @@ def main() -> None:
             services.process_event(event_id)
     seconds = time.perf_counter() - began
     fake.stop()
-    imported = SupportSession.objects.filter(lsid__in=fresh, report_complete=True).count()
-    print(json.dumps({"seconds": seconds, "imported": imported, "queries": len(queries)}))
+    imported = SupportSession.objects.filter(
+        lsid__in=fresh, report_complete=True
+    ).count()
+    print(
+        json.dumps({"seconds": seconds, "imported": imported, "queries": len(queries)})
+    )
 
 
 if __name__ == "__main__":

@@ -27,11 +27,19 @@ EVENT = (
     'gsnumber="{gs}">{name}</performed_by><body>{body}</body></event>\n'
 )
 TAIL = "  </session_details>\n </session>\n</session_list>\n"
-KINDS = ("Chat Message", "Session Foreground Window Changed", "Session Mouse Left Clicked")
+KINDS = (
+    "Chat Message",
+    "Session Foreground Window Changed",
+    "Session Mouse Left Clicked",
+)
 
 
 def write_report(
-    path: Path, events: int, lsid: str = "b" * 32, key: str = "INC0010001", body_size: int = 60
+    path: Path,
+    events: int,
+    lsid: str = "b" * 32,
+    key: str = "INC0010001",
+    body_size: int = 60,
 ) -> int:
     """Write a finished report with `events` events; return its size in bytes."""
     filler = ("Checking the VPN client logs now, one moment please. " * 40)[:body_size]

@@ -49,14 +49,20 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
 def manage(env: dict[str, str], *args: str) -> str:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
 def prepare_database(env: dict[str, str]) -> None:
     manage(env, "migrate", "--noinput", "-v0")
     manage(
-        env, "shell", "-c",
+        env,
+        "shell",
+        "-c",
         "from appliances.models import Appliance; from itsm.models import Incident;"
         "Appliance.objects.get_or_create(name='Default', hostname='support.example.com');"
         "Incident.objects.get_or_create(number='INC0010001')",
@@ -66,7 +72,11 @@ def prepare_database(env: dict[str, str]) -> None:
 def measure_import(env: dict[str, str], mode: str, report: Path) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "tests.bench.import_child", mode, str(report)],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -84,13 +94,21 @@ def import_figures(
     return [
         Figure(
             f"import {events:,} events on {label}: product vs naive",
-            round(product["seconds"], 2), "s", round(naive["seconds"], 2),
-            round(speedup, 1), f">= {naive_target:g}x faster", speedup >= naive_target,
+            round(product["seconds"], 2),
+            "s",
+            round(naive["seconds"], 2),
+            round(speedup, 1),
+            f">= {naive_target:g}x faster",
+            speedup >= naive_target,
         ),
         Figure(
             f"import {events:,} events on {label}: product vs floor",
-            round(product["seconds"], 2), "s", round(floor["seconds"], 2),
-            round(over_floor, 2), "<= 3x the floor", over_floor <= 3,
+            round(product["seconds"], 2),
+            "s",
+            round(floor["seconds"], 2),
+            round(over_floor, 2),
+            "<= 3x the floor",
+            over_floor <= 3,
         ),
     ]
 
@@ -107,9 +125,12 @@ def memory_figure(env: dict[str, str], tmp: Path, small_events: int) -> list[Fig
     return [
         Figure(
             f"peak memory growth importing a {size / 1e6:.0f} MB report",
-            round(growth[1], 1), "MB", round(growth[0], 1),
+            round(growth[1], 1),
+            "MB",
+            round(growth[0], 1),
             round(growth[1] / max(growth[0], 1.0), 2),
-            "<= 64 MB above the start", growth[1] <= 64,
+            "<= 64 MB above the start",
+            growth[1] <= 64,
             note=f"baseline: a {small_events:,}-event report",
         )
     ]

@@ -58,7 +58,9 @@ class Stack:
     def start(self, name: str, *args: str) -> None:
         log = (self.tmp / f"{name}.log").open("wb")
         self.processes.append(
-            subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         )
 
     def db(self) -> sqlite3.Connection:
@@ -76,7 +78,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
@@ -107,19 +109,50 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         f"?outbound_event_token={HOOK_TOKEN}"
     )
     stack.start(
-        "simulator", sys.executable, "-m", "simulator", "serve",
-        "--port", str(stack.sim_port), "--recipient", receiver, "--retry-interval", "1",
+        "simulator",
+        sys.executable,
+        "-m",
+        "simulator",
+        "serve",
+        "--port",
+        str(stack.sim_port),
+        "--recipient",
+        receiver,
+        "--retry-interval",
+        "1",
     )
     stack.start(
-        "web", sys.executable, "-m", "gunicorn", "integration.wsgi",
-        "-b", f"127.0.0.1:{stack.web_port}", "-w", "2",
+        "web",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "integration.wsgi",
+        "-b",
+        f"127.0.0.1:{stack.web_port}",
+        "-w",
+        "2",
     )
     stack.start(
-        "worker", sys.executable, "-m", "celery", "-A", "integration", "worker",
-        "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=INFO",
+        "worker",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "integration",
+        "worker",
+        "--concurrency=1",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=INFO",
     )
     stack.start(
-        "scheduler", sys.executable, "-m", "celery", "-A", "integration", "beat",
+        "scheduler",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "integration",
+        "beat",
         "--loglevel=INFO",
     )
     try:

@@ -21,7 +21,12 @@ def play_session(stack, *extra: str) -> str:
     for chat in CHATS:
         args += ["--chat", chat]
     result = subprocess.run(
-        [*args, *extra], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+        [*args, *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return result.stdout.strip().splitlines()[-1]
 
@@ -47,9 +52,12 @@ def incident_notes(stack) -> list[str]:
 def test_it_writes_a_played_session_to_its_incident_once(stack):
     lsid = play_session(stack, "--end")
 
-    notes = wait_until(lambda: len(incident_notes(stack)) >= 3 and incident_notes(stack))
+    notes = wait_until(
+        lambda: len(incident_notes(stack)) >= 3 and incident_notes(stack)
+    )
     session = stack.query(
-        "SELECT id, event_count FROM support_sessions_supportsession WHERE lsid = ?", lsid
+        "SELECT id, event_count FROM support_sessions_supportsession WHERE lsid = ?",
+        lsid,
     )
 
     session_id, event_count = session[0]
@@ -57,9 +65,15 @@ def test_it_writes_a_played_session_to_its_incident_once(stack):
     assert all(chat in transcript for chat in CHATS)
     assert any("Reinstalled the VPN client." in note for note in notes)
     assert event_count >= 8
-    for table in ("sessionrep", "sessioncustomer", "sessioncustomattribute", "sessionteam"):
+    for table in (
+        "sessionrep",
+        "sessioncustomer",
+        "sessioncustomattribute",
+        "sessionteam",
+    ):
         rows = stack.query(
-            f"SELECT COUNT(*) FROM support_sessions_{table} WHERE session_id = ?", session_id
+            f"SELECT COUNT(*) FROM support_sessions_{table} WHERE session_id = ?",
+            session_id,
         )
         assert rows[0][0] >= 1, table
     linked = stack.query(
@@ -79,10 +93,12 @@ def test_it_writes_a_played_session_to_its_incident_once(stack):
         f"{stack.web}/api/x_bmgr_support_ent/outbound_event/session_end"
         f"?outbound_event_token={HOOK_TOKEN}"
     )
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        url, data=bytes(raw), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    request = urllib.request.Request(
+        url,
+        data=bytes(raw),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     time.sleep(3)
     assert len(incident_notes(stack)) == len(notes)

@@ -8,7 +8,12 @@ LSID = "aceac5fc578f75fbbfa6bfac69eed523"
 
 
 def test_it_imports_the_session_and_writes_each_note_once(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident("INC0010091")
     fake.report(LSID, build_report(ReportSpec(LSID, "INC0010091")))
@@ -26,7 +31,9 @@ def test_it_imports_the_session_and_writes_each_note_once(
     assert session.reps.count() == 1
     assert session.customers.count() == 1
     assert session.teams.get().name == "Service Desk L2"
-    notes = JournalEntry.objects.filter(element_id=incident.sys_id, element="work_notes")
+    notes = JournalEntry.objects.filter(
+        element_id=incident.sys_id, element="work_notes"
+    )
     assert notes.count() == 3
     transcript = notes.get(value__contains="Chat transcript").value
     assert "Marta Kowalczyk: Hello, how can I help?" in transcript
@@ -35,7 +42,12 @@ def test_it_imports_the_session_and_writes_each_note_once(
 
 
 def test_it_adds_nothing_when_the_same_end_event_arrives_again(
-    appliance, fake, make_incident, post_event, run_worker, django_capture_on_commit_callbacks
+    appliance,
+    fake,
+    make_incident,
+    post_event,
+    run_worker,
+    django_capture_on_commit_callbacks,
 ):
     incident = make_incident("INC0010091")
     fake.report(LSID, build_report(ReportSpec(LSID, "INC0010091")))

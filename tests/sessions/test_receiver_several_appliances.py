@@ -25,7 +25,9 @@ def test_it_refuses_an_unnamed_post_when_another_appliance_has_no_token(
     assert RejectedPost.objects.count() == 1
 
 
-def test_it_takes_the_appliance_whose_token_the_post_carries(hook_appliance, post_event):
+def test_it_takes_the_appliance_whose_token_the_post_carries(
+    hook_appliance, post_event
+):
     second = make_second(token="branch-token")
     body = end_event("d" * 32, "INC0010001").replace(b"appliance_id=", b"appliance_x=")
 

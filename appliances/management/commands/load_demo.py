@@ -32,20 +32,34 @@ class Command(BaseCommand):
         admin = User.objects.filter(username="admin").first()
         if admin is None:
             admin = User.objects.create_superuser(
-                "admin", "admin@example.com", password, first_name="Ada", last_name="Admin"
+                "admin",
+                "admin@example.com",
+                password,
+                first_name="Ada",
+                last_name="Admin",
             )
         technician, created = User.objects.get_or_create(
             username="tech",
-            defaults={"first_name": "Marta", "last_name": "Kowalczyk", "is_staff": True},
+            defaults={
+                "first_name": "Marta",
+                "last_name": "Kowalczyk",
+                "is_staff": True,
+            },
         )
         if created:
             technician.set_password("tech")
             technician.save()
         technician.groups.add(Group.objects.get(name=Role.ITIL))
-        RepUsername.objects.get_or_create(user=technician, defaults={"username": "arep"})
+        RepUsername.objects.get_or_create(
+            user=technician, defaults={"username": "arep"}
+        )
         caller, created = User.objects.get_or_create(
             username="olu",
-            defaults={"first_name": "Olu", "last_name": "Adebayo", "company": "Kestrel Example Ltd"},
+            defaults={
+                "first_name": "Olu",
+                "last_name": "Adebayo",
+                "company": "Kestrel Example Ltd",
+            },
         )
         if created:
             caller.set_password("olu")
@@ -66,14 +80,22 @@ class Command(BaseCommand):
             appliance.client_secret = "demo-secret"
             appliance.outbound_event_token = DEMO_HOOK_TOKEN
             appliance.save()
-        for code, description in (("vpn", "VPN"), ("printing", "Printing"), ("wifi", "Wi-Fi")):
+        for code, description in (
+            ("vpn", "VPN"),
+            ("printing", "Printing"),
+            ("wifi", "Wi-Fi"),
+        ):
             ApplianceIssue.objects.get_or_create(
-                appliance=appliance, code_name=code, defaults={"description": description}
+                appliance=appliance,
+                code_name=code,
+                defaults={"description": description},
             )
         update_event_types()
 
     def _records(self, admin: User) -> None:
-        location, _ = Location.objects.get_or_create(name="Lagos Office", defaults={"city": "Lagos"})
+        location, _ = Location.objects.get_or_create(
+            name="Lagos Office", defaults={"city": "Lagos"}
+        )
         desk, _ = UserGroup.objects.get_or_create(name="Service Desk L2")
         laptop, _ = ConfigurationItem.objects.get_or_create(
             name="LT-FIN-0142",
@@ -86,7 +108,10 @@ class Command(BaseCommand):
         )
         ConfigurationItem.objects.get_or_create(
             name="SRV-PRINT-01",
-            defaults={"host_name": "srv-print-01.example.com", "sys_class_name": CiClass.WINDOWS_SERVER},
+            defaults={
+                "host_name": "srv-print-01.example.com",
+                "sys_class_name": CiClass.WINDOWS_SERVER,
+            },
         )
         caller = User.objects.get(username="olu")
         demo = (

@@ -29,7 +29,9 @@ class Command(BaseCommand):
             with open(options["file"], "rb") as file:
                 lines = import_saved_report(appliance, file)
         except OSError as exc:
-            raise CommandError(f"Cannot read {options['file']}: {exc.strerror}.") from exc
+            raise CommandError(
+                f"Cannot read {options['file']}: {exc.strerror}."
+            ) from exc
         except ReportFileError as exc:
             raise CommandError(str(exc)) from exc
         for line in lines:
