@@ -91,8 +91,8 @@ def process_event(event_id: int, force: bool = False) -> Result | None:
         log_step(
             LogLevel.INFO,
             LogStep.IMPORT,
-            f"Event {event_id} is already being imported or was handled; "
-            "nothing to do.",
+            f"Event {event_id}: the support session is already imported or being "
+            "imported by another run; nothing to do.",
             appliance=event.appliance,
             lsid=event.lsid,
         )

@@ -92,10 +92,24 @@ def receiver_figures(tmp: Path, env: dict[str, str]) -> list[Figure]:
     script = tmp / "post.lua"
     script.write_text(WRK_SCRIPT)
     port = pgredis.free_port()
-    processes = start_stack(tmp, env, port)
+    alone = measure_receiver(tmp, env, script, port, background=False)
+    busy = measure_receiver(tmp, env, script, port, background=True)
+    return [
+        receiver_figure("receiver alone (web only) vs bare insert view", *alone),
+        receiver_figure(
+            "receiver with worker, scheduler, dispatcher vs bare insert view", *busy
+        ),
+    ]
+
+
+def measure_receiver(
+    tmp: Path, env: dict[str, str], script: Path, port: int, background: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (bare, product) wrk results, with or without background processes."""
+    processes = start_stack(tmp, env, port, background)
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz")
-        warm = run_wrk(script, f"http://127.0.0.1:{port}/bench/bare", seconds=3)
+        run_wrk(script, f"http://127.0.0.1:{port}/bench/bare", seconds=3)
         bare = run_wrk(script, f"http://127.0.0.1:{port}/bench/bare")
         url = (
             f"http://127.0.0.1:{port}/api/x_bmgr_support_ent/outbound_event/session_end"
@@ -107,25 +121,26 @@ def receiver_figures(tmp: Path, env: dict[str, str]) -> list[Figure]:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
-    del warm
+    return bare, product
+
+
+def receiver_figure(name: str, bare: dict[str, Any], product: dict[str, Any]) -> Figure:
     ratio = product["rps"] / bare["rps"]
-    return [
-        Figure(
-            "receiver throughput (gunicorn, PostgreSQL, outbox) vs bare insert view",
-            round(product["rps"]),
-            "req/s",
-            round(bare["rps"]),
-            round(ratio, 2),
-            ">= 0.85 of the bare view",
-            ratio >= 0.85,
-            note=f"p50 {product['p50']} p99 {product['p99']} errors {product['errors']}; "
-            f"bare p50 {bare['p50']} p99 {bare['p99']} errors {bare['errors']}",
-        )
-    ]
+    return Figure(
+        name,
+        round(product["rps"]),
+        "req/s",
+        round(bare["rps"]),
+        round(ratio, 2),
+        ">= 0.85 of the bare view",
+        ratio >= 0.85,
+        note=f"p50 {product['p50']} p99 {product['p99']} errors {product['errors']}; "
+        f"bare p50 {bare['p50']} p99 {bare['p99']} errors {bare['errors']}",
+    )
 
 
 def start_stack(
-    tmp: Path, env: dict[str, str], port: int
+    tmp: Path, env: dict[str, str], port: int, background: bool = True
 ) -> list[subprocess.Popen[bytes]]:
     commands = {
         "web": [
@@ -161,8 +176,15 @@ def start_stack(
         ],
         "dispatcher": [sys.executable, "manage.py", "dispatch_events"],
     }
+    if not background:
+        commands = {"web": commands["web"]}
     processes = []
     for name, command in commands.items():
+        if name != "web":
+            # Background work yields the CPU to the receiver, as on a shared host:
+            # answering the appliance within a second matters more than import
+            # throughput during a burst.
+            command = ["nice", "-n", "10", *command]
         log = (tmp / f"bench-{name}.log").open("wb")
         processes.append(
             subprocess.Popen(
