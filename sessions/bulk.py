@@ -73,14 +73,18 @@ def event_row(
     )
 
 
-def upsert_events(rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert the events, replacing any with the same (session, seq)."""
+def upsert_events(rows: Sequence[tuple[Any, ...]], fresh: bool = False) -> None:
+    """Insert the events, replacing any with the same (session, seq).
+
+    `fresh` says the session had no events before this import, so plain inserts
+    cannot collide and the upsert's extra work is skipped.
+    """
     if not rows:
         return
     if connection.vendor == "postgresql":
-        _copy_upsert(rows)
+        _copy(rows) if fresh else _copy_upsert(rows)
     else:
-        _executemany_upsert(rows)
+        _executemany_upsert(rows, fresh)
 
 
 def _upsert_sql(source: str) -> str:
@@ -92,7 +96,7 @@ def _upsert_sql(source: str) -> str:
     )
 
 
-def _executemany_upsert(rows: Sequence[tuple[Any, ...]]) -> None:
+def _executemany_upsert(rows: Sequence[tuple[Any, ...]], fresh: bool = False) -> None:
     placeholders = ", ".join(["%s"] * len(COLUMNS))
     adapt = connection.ops.adapt_datetimefield_value
     # Events share seconds; adapt each distinct time once.
@@ -103,8 +107,23 @@ def _executemany_upsert(rows: Sequence[tuple[Any, ...]]) -> None:
         if when not in times:
             times[when] = adapt(when)
         prepared.append((*row[:3], times[when], *row[4:]))
+    values = f"VALUES ({placeholders})"
+    sql = _insert_sql(values) if fresh else _upsert_sql(values)
     with connection.cursor() as cursor:
-        cursor.executemany(_upsert_sql(f"VALUES ({placeholders})"), prepared)
+        cursor.executemany(sql, prepared)
+
+
+def _insert_sql(source: str) -> str:
+    return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {source}"
+
+
+def _copy(rows: Sequence[tuple[Any, ...]]) -> None:
+    columns = ", ".join(COLUMNS)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _copy_upsert(rows: Sequence[tuple[Any, ...]]) -> None:

@@ -89,6 +89,7 @@ class _Writer:
         self.buffer: list[tuple[Any, ...]] = []
         self.event_types: set[str] = set()
         self._selected: dict[str, bool] = {}
+        self.fresh = False
 
     def feed(self, item: object) -> None:
         if isinstance(item, SessionHead):
@@ -114,6 +115,8 @@ class _Writer:
         with transaction.atomic():
             self.session = _upsert_session(self.appliance, head, links)
             _upsert_related(self.session, head)
+        # A session with no events yet takes plain inserts; a re-fetch upserts.
+        self.fresh = not SessionEvent.objects.filter(session=self.session).exists()
         self.stored[head.lsid] = self.session
 
     def _event(self, item: ParsedEvent) -> tuple[Any, ...]:
@@ -144,7 +147,7 @@ class _Writer:
         if not self.buffer:
             return
         with transaction.atomic():
-            upsert_events(self.buffer)
+            upsert_events(self.buffer, fresh=self.fresh)
         self.buffer = []
 
     def _done(self, item: SessionDone) -> None:
