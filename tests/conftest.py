@@ -13,6 +13,7 @@ from appliances.models import Appliance
 from itsm.choices import IncidentState, Role
 from itsm.models import Incident, User
 from sessions import dispatch, services
+from tests.factories import IncidentFactory
 from tests.fakes import FakeAppliance
 
 GUID = "5b0e2d7c-91a4-4f63-8e2b-c4d1a7f09e36"
@@ -48,9 +49,7 @@ def make_incident(db: Any) -> Callable[..., Incident]:
     def make(
         number: str, state: int = IncidentState.IN_PROGRESS, **fields: Any
     ) -> Incident:
-        return Incident.objects.create(
-            number=number, state=state, short_description=f"Ticket {number}", **fields
-        )
+        return IncidentFactory(number=number, state=state, **fields)
 
     return make
 
