@@ -49,7 +49,10 @@ def make_incident(db: Any) -> Callable[..., Incident]:
     def make(
         number: str, state: int = IncidentState.IN_PROGRESS, **fields: Any
     ) -> Incident:
-        return IncidentFactory(number=number, state=state, **fields)
+        incident: Incident = IncidentFactory.create(
+            number=number, state=state, **fields
+        )
+        return incident
 
     return make
 
