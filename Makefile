@@ -41,7 +41,7 @@ test: install
 	exit $$status
 
 test-unit: install
-	$(PYTEST) -q tests -m "not e2e and not integration and not browser and not soak" $(NONE_OK)
+	$(PYTEST) -q -n 2 tests -m "not e2e and not integration and not browser and not soak" $(NONE_OK)
 
 test-e2e: install
 	$(PYTEST) -q tests -m e2e $(NONE_OK)
