@@ -18,12 +18,12 @@ install: $(STAMP)
 
 demo: install
 	@mkdir -p var
-	@grep -qs APPLIANCE_ALLOW_HTTP_LOOPBACK var/demo.env || printf 'APPLIANCE_ALLOW_HTTP_LOOPBACK=true\nDJANGO_DEBUG=true\n' >> var/demo.env
+	@grep -qs APPLIANCE_ALLOW_HTTP_LOOPBACK var/local.env || printf 'APPLIANCE_ALLOW_HTTP_LOOPBACK=true\nDJANGO_DEBUG=true\n' >> var/local.env
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
 	$(PY) manage.py load_demo
 	@$(PY) manage.py demo_banner
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -e var/demo.env
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -e var/local.env
 
 # Exit code 5 means "no tests collected": a legitimately empty tier is no failure.
 NONE_OK := || test $$? -eq 5

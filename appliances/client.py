@@ -15,6 +15,7 @@ from appliances import http, tokens
 from appliances.choices import ReplyKind
 from appliances.models import Appliance
 from appliances.replies import Verdict, classify
+from appliances.urls_guard import ApplianceUrlError
 from appliances.xml import XmlParseError, XmlRefused, child, local_name, parse_bytes
 
 logger = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ class ApplianceClient:
                 headers=headers,
                 to_file=to_file,
             )
-        except http.TransportError as exc:
+        except (http.TransportError, ApplianceUrlError) as exc:
             raise ApplianceUnreachable(self.appliance, str(exc)) from exc
         except http.ReplyTooLarge as exc:
             raise ApplianceBadReply(self.appliance, str(exc)) from exc

@@ -21,6 +21,7 @@ from appliances.applog import log_step
 from appliances.choices import LogLevel, LogStep
 from appliances.crypto import decrypt, encrypt
 from appliances.models import Appliance, ApplianceToken
+from appliances.urls_guard import ApplianceUrlError
 from integration import clock
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def _mint(appliance: Appliance) -> tuple[str, int]:
             data={"grant_type": "client_credentials"},
             auth=(appliance.client_id, appliance.client_secret),
         )
-    except (http.TransportError, http.ReplyTooLarge) as exc:
+    except (http.TransportError, http.ReplyTooLarge, ApplianceUrlError) as exc:
         raise TokenError(appliance, str(exc), refused=False) from exc
 
     if reply.status in (400, 401, 403):

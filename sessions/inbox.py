@@ -5,6 +5,7 @@ post is authenticated it is stored and answered 200 whatever it holds; only a
 failure to store it gets a 5xx (so the appliance sends it again).
 """
 
+import hashlib
 import json
 import logging
 import re
@@ -266,7 +267,9 @@ def _new_event(
     event_name = first(fields, "event")[:100]
     usable = outcome in (Outcome.PENDING_ENQUEUE, Outcome.UNHANDLED, Outcome.IGNORED)
     identity = (
-        f"{appliance.pk}:{event_name}:{lsid}:{timestamp}"[:200]
+        f"{appliance.pk}:{event_name}:{lsid}:{timestamp}{_variant(event_name, post)}"[
+            :200
+        ]
         if usable and event_name
         else None
     )
@@ -293,6 +296,17 @@ def _new_event(
 
 def _outbox() -> bool:
     return bool(settings.INTEGRATION["RECEIVER_DISPATCH"] == "outbox")
+
+
+def _variant(event_name: str, post: Post) -> str:
+    """Tell apart different posts that share event, lsid and second.
+
+    An end or survey event is one per session and second, so its identity is
+    exactly that; two members joining in the same second are two posts.
+    """
+    if event_name in (EventName.END, *SURVEYS):
+        return ""
+    return ":" + hashlib.sha256(post.raw).hexdigest()[:16]
 
 
 def _count_repeat(event: OutboundEvent) -> OutboundEvent:

@@ -72,7 +72,7 @@ def _decode(path: str, status: int, raw: bytes) -> dict[str, Any]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of the `session` command."""
-    parser.add_argument("--external-key", required=True, help="e.g. INC0010001")
+    parser.add_argument("--external-key", help="e.g. INC0010001")
     parser.add_argument("--rep", default="arep", help="rep username (default arep)")
     parser.add_argument("--customer", default="Jane Doe", help="customer name")
     parser.add_argument(
@@ -88,6 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a custom session attribute, e.g. snow_task_id=<sys_id>",
     )
     parser.add_argument("--end", action="store_true", help="end the session")
+    parser.add_argument(
+        "--resend-end",
+        metavar="LSID",
+        help="deliver an ended session's end event again (as an appliance that "
+        "missed the 200 does), instead of playing a new session",
+    )
     parser.add_argument("--url", default=DEFAULT_URL, help="the running simulator")
 
 
@@ -107,9 +113,13 @@ def run(options: argparse.Namespace) -> int:
         print(f"error: --url must point at loopback, not {host!r}", file=sys.stderr)
         return 2
 
+    if not options.resend_end and not options.external_key:
+        print("error: --external-key is required to play a session", file=sys.stderr)
+        return 2
+
     client = ControlClient(options.url)
     try:
-        lsid = play(client, options)
+        lsid = resend(client, options) if options.resend_end else play(client, options)
     except UnreachableError as exc:
         print(
             f"simulator not reachable at {options.url}: {exc}; "
@@ -123,6 +133,14 @@ def run(options: argparse.Namespace) -> int:
 
     print(lsid)
     return 0
+
+
+def resend(client: ControlClient, options: argparse.Namespace) -> str:
+    """Ask the simulator to deliver the session's end event again."""
+    lsid = str(options.resend_end)
+    client.post(f"sessions/{lsid}/resend-end", {})
+    print(f"delivered the end event of {lsid} again")
+    return lsid
 
 
 def play(client: ControlClient, options: argparse.Namespace) -> str:

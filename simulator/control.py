@@ -86,6 +86,7 @@ class Control:
             "file": self._file,
             "sysinfo": self._sysinfo,
             "end": self._end,
+            "resend-end": self._resend_end,
         }
         action = actions.get(parts[1]) if len(parts) == 2 else None
         if method != "POST" or action is None:
@@ -136,6 +137,9 @@ class Control:
 
     def _end(self, lsid: str, payload: dict[str, Any]) -> Reply:
         return 200, self.state.end_session(lsid).summary()
+
+    def _resend_end(self, lsid: str, payload: dict[str, Any]) -> Reply:
+        return 200, self.state.resend_end(lsid).summary()
 
     def _deliveries(self, payload: dict[str, Any]) -> Reply:
         return 200, {

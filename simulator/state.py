@@ -271,8 +271,23 @@ class SimulatorState:
         with self._lock:
             self._append(session, "Session End")
             session.end_time = session.events[-1].timestamp
-        self._publish(self._outbound("support_conference_end", session))
+        self._publish(self._end_event(session))
         return session
+
+    def resend_end(self, lsid: str) -> SupportSession:
+        """Deliver the end event of an ended session again, byte for byte.
+
+        The appliance does this when it did not see the receiver's 200.
+        """
+        session = self.get(lsid)
+        if session.end_time is None:
+            raise SessionEndedError(f"session {lsid} has not ended yet")
+        self._publish(self._end_event(session))
+        return session
+
+    def _end_event(self, session: SupportSession) -> OutboundEvent:
+        stamp = {"timestamp": str(session.end_time)}
+        return self._outbound("support_conference_end", session, stamp)
 
     def _append(
         self, session: SupportSession, event_type: str, **details: Any

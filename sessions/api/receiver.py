@@ -26,7 +26,7 @@ from sessions.models import RejectedPost
 logger = logging.getLogger(__name__)
 
 TOKEN_FIELD = "outbound_event_token"
-OK_BODY = b'{"status": "ok"}'
+OK_BODY = b'{"status":"ok"}'
 
 
 class Refused(Exception):

@@ -4,11 +4,10 @@ incident through the webhook, the worker and the import, exactly once."""
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import HOOK_TOKEN, ROOT
+from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -84,22 +83,33 @@ def test_it_writes_a_played_session_to_its_incident_once(stack):
     assert linked == [("INC0010001",)]
 
     # The appliance delivers the same end event again: nothing is added.
-    raw = stack.query(
-        "SELECT raw_body FROM support_sessions_outboundevent WHERE lsid = ? "
-        "AND event = 'support_conference_end'",
-        lsid,
-    )[0][0]
-    url = (
-        f"{stack.web}/api/x_bmgr_support_ent/outbound_event/session_end"
-        f"?outbound_event_token={HOOK_TOKEN}"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "session",
+            "--url",
+            stack.simulator,
+            "--resend-end",
+            lsid,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
-    request = urllib.request.Request(
-        url,
-        data=bytes(raw),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    wait_until(
+        lambda: (
+            stack.query(
+                "SELECT delivery_count FROM support_sessions_outboundevent WHERE lsid = ? "
+                "AND event = 'support_conference_end'",
+                lsid,
+            )
+            == [(2,)]
+        )
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
     time.sleep(3)
     assert len(incident_notes(stack)) == len(notes)
     assert stack.query(
