@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.db.models import Q
 
 from appliances.applog import log_step
@@ -22,14 +22,13 @@ from appliances.client import (
     ApplianceRateLimited,
     ApplianceUnreachable,
 )
-from appliances.models import Appliance
 from appliances.replies import classify
 from appliances.tokens import TokenError
 from appliances.xml import XmlParseError, XmlRefused
 from integration import clock
-from sessions import dispatch, importer, notes
+from sessions import importer, notes
 from sessions.choices import CLAIMABLE, Outcome
-from sessions.linking import find_links
+from sessions.linking import Links, find_links
 from sessions.models import OutboundEvent, SupportSession
 
 logger = logging.getLogger(__name__)
@@ -220,12 +219,7 @@ def _import_reply(
     return _write_back(event, session, links)
 
 
-def _write_back(
-    event: OutboundEvent, session: SupportSession, links: "object"
-) -> Result:
-    from sessions.linking import Links
-
-    assert isinstance(links, Links)
+def _write_back(event: OutboundEvent, session: SupportSession, links: Links) -> Result:
     appliance = event.appliance
     _log_link(session, links)
     open_records = [record for record in links.records if not record.is_closed]
@@ -256,9 +250,7 @@ def _write_back(
     return Result(Outcome.PROCESSED, summary + ".")
 
 
-def _stored_links(session: SupportSession) -> "object":
-    from sessions.linking import Links
-
+def _stored_links(session: SupportSession) -> Links:
     return Links(
         task=session.task.specific() if session.task else None,
         call=session.call,
@@ -269,10 +261,7 @@ def _stored_links(session: SupportSession) -> "object":
     )
 
 
-def _log_link(session: SupportSession, links: "object") -> None:
-    from sessions.linking import Links
-
-    assert isinstance(links, Links)
+def _log_link(session: SupportSession, links: Links) -> None:
     if links.linked:
         message = f"Linked to {links.describe()} by {links.source.replace('_', ' ')}."
     else:
@@ -452,138 +441,19 @@ def _skip_external(event: OutboundEvent, note: str) -> Result:
     return Result(Outcome.SKIPPED, message, "external")
 
 
-# --- the sweeper and the re-fetch ---------------------------------------------
+# The whole lifecycle of an import is reachable from this module.
+from sessions.saved_reports import ReportFileError, import_saved_report  # noqa: E402
+from sessions.sweeper import dispatch_many, request_refetch, sweep  # noqa: E402
 
-
-def sweep(limit: int = 500) -> int:
-    """Queue events that are due or stranded; return how many were published.
-
-    It also reads posts still waiting in the outbox inbox, so they are not left
-    there when no dispatcher process runs.
-    """
-    from sessions.inbox import read_inbox
-
-    read_inbox(limit)
-    now = clock.now()
-    grace = now - timedelta(seconds=10)
-    due = (
-        Q(outcome=Outcome.PENDING_ENQUEUE, received_at__lte=grace)
-        | Q(outcome=Outcome.PENDING_ENQUEUE, next_attempt_at__isnull=False)
-        | Q(outcome=Outcome.RETRY_WAIT, next_attempt_at__lte=now)
-        | Q(outcome=Outcome.FETCHING, claimed_until__lt=now)
-    )
-    published = 0
-    ids = list(
-        OutboundEvent.objects.filter(due)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    for event_id in ids:
-        if dispatch.publish_now(event_id):
-            published += 1
-    return published
-
-
-def request_refetch(events: "object") -> tuple[int, int]:
-    """Queue a fresh fetch for each event; return (queued, skipped as in progress).
-
-    Each row goes through a model save (signals and the log see every one), and
-    publishing waits for the surrounding transaction to commit.
-    """
-    queued = skipped = 0
-    now = clock.now()
-    ids: list[int] = []
-    for event in events.select_related("appliance").iterator():  # type: ignore[attr-defined]
-        if (
-            event.outcome == Outcome.FETCHING
-            and event.claimed_until
-            and event.claimed_until > now
-        ):
-            skipped += 1
-            continue
-        event.outcome = Outcome.PENDING_ENQUEUE
-        event.reason = "Re-fetch requested from the admin."
-        event.reason_code = ""
-        event.attempts = 0
-        event.next_attempt_at = None
-        event.force_refetch = True
-        event.save(
-            update_fields=[
-                "outcome",
-                "reason",
-                "reason_code",
-                "attempts",
-                "next_attempt_at",
-                "force_refetch",
-            ]
-        )
-        log_step(
-            LogLevel.INFO,
-            LogStep.QUEUE,
-            "Re-fetch of the report requested.",
-            appliance=event.appliance,
-            lsid=event.lsid,
-        )
-        ids.append(event.pk)
-        queued += 1
-    transaction.on_commit(lambda: dispatch_many(ids))
-    return queued, skipped
-
-
-def dispatch_many(ids: list[int]) -> None:
-    """Publish a batch of imports; failures stay pending for the sweeper."""
-    for event_id in ids:
-        dispatch.publish_now(event_id, force=True)
-
-
-class ReportFileError(Exception):
-    """A saved report cannot be imported; nothing was written."""
-
-
-def import_saved_report(appliance: Appliance, file: IO[bytes]) -> list[str]:
-    """Import every session of a saved report through the normal path.
-
-    Returns one summary line per session. Raises ReportFileError, before writing
-    anything, when the file is not a usable report.
-    """
-    try:
-        scan = importer.scan(file)
-    except (XmlParseError, XmlRefused) as exc:
-        raise ReportFileError(f"The file is not a readable report: {exc}") from exc
-    if not scan.heads:
-        error = scan.error
-        text = (
-            f": {' '.join(error.text.split())}" if error and error.text.strip() else ""
-        )
-        raise ReportFileError(f"The file holds no report{text}".rstrip(".") + ".")
-
-    lines = []
-    wanted = {}
-    for head in scan.heads:
-        links = find_links(head)
-        if links.linked or appliance.import_external_sessions:
-            wanted[head.lsid] = links
-        else:
-            lines.append(f"{head.lsid}: skipped, names no record ({links.note})")
-    stored = importer.store(appliance, file, wanted)
-    for lsid, session in stored.items():
-        lines.append(f"{lsid}: {_file_import_summary(session, wanted[lsid])}")
-    return lines
-
-
-def _file_import_summary(session: SupportSession, links: "object") -> str:
-    from sessions.linking import Links
-
-    assert isinstance(links, Links)
-    if not session.report_complete:
-        SupportSession.objects.filter(pk=session.pk).update(incomplete=True)
-        return f"{session.event_count} events, incomplete (no end time), no notes"
-    open_records = [r for r in links.records if not r.is_closed]
-    written = notes.write_notes(
-        session, open_records, notes.plan_notes(session, session.appliance)
-    )
-    target = links.describe() or "no record"
-    return (
-        f"{session.event_count} events, linked to {target}, {written.written} notes "
-        f"written, {written.already} already written"
-    )
+__all__ = [
+    "EventMissing",
+    "ReportFileError",
+    "Result",
+    "dispatch_many",
+    "import_saved_report",
+    "process_event",
+    "request_refetch",
+    "retry_delay",
+    "scheduled_delays",
+    "sweep",
+]
