@@ -90,6 +90,7 @@ class _Writer:
         self.event_types: set[str] = set()
         self._selected: dict[str, bool] = {}
         self.fresh = False
+        self.complete = False
 
     def feed(self, item: object) -> None:
         if isinstance(item, SessionHead):
@@ -115,6 +116,7 @@ class _Writer:
         with transaction.atomic():
             self.session = _upsert_session(self.appliance, head, links)
             _upsert_related(self.session, head)
+        self.complete = head.complete
         # A session with no events yet takes plain inserts; a re-fetch upserts.
         self.fresh = not SessionEvent.objects.filter(session=self.session).exists()
         self.stored[head.lsid] = self.session
@@ -160,7 +162,8 @@ class _Writer:
                 session=session, seq__gte=item.event_count
             ).delete()
             session.event_count = item.event_count
-            session.save(update_fields=["event_count", "updated_at"])
+            session.report_complete = self.complete
+            session.save(update_fields=["event_count", "report_complete", "updated_at"])
         self.session = None
 
 
@@ -226,7 +229,9 @@ def _upsert_session(
         "file_transfer_count": _int(f.get("file_transfer_count", "")),
         "file_move_count": _int(f.get("file_move_count", "")),
         "file_delete_count": _int(f.get("file_delete_count", "")),
-        "report_complete": head.complete,
+        # Marked complete only once every event is written (see _done): a worker
+        # killed part-way must not leave a session that looks finished.
+        "report_complete": False,
         "task": links.task,
         "call": links.call,
         "interaction": links.interaction,
