@@ -19,7 +19,7 @@ from appliances.models import (
     EventType,
     RepUsername,
 )
-from itsm import extensions
+from itsm.admin import ObjectToolsMixin
 
 
 class SecretInput(forms.PasswordInput):
@@ -76,7 +76,7 @@ class IssueInline(admin.TabularInline):
 
 
 @admin.register(Appliance)
-class ApplianceAdmin(admin.ModelAdmin):
+class ApplianceAdmin(ObjectToolsMixin, admin.ModelAdmin):
     form = ApplianceForm
     change_form_template = "admin/appliances/appliance/change_form.html"
     list_display = (
@@ -166,22 +166,6 @@ class ApplianceAdmin(admin.ModelAdmin):
             fieldsets.append(("Miscellaneous", {"fields": ("events_to_import",)}))
         return fieldsets
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # Buttons other apps register (e.g. Pull Support Sessions); this app
-        # does not import them.
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, object_id)
-        if obj is not None:
-            tools = extensions.object_tools_for(request, obj)
-            extra_context["integration_tools"] = tools
-        return super().change_view(request, object_id, form_url, extra_context)
-
     @admin.display(description="API permissions")
     def permissions_display(self, obj: Appliance) -> str:
         return (
@@ -270,16 +254,7 @@ class ApplicationLogAdmin(admin.ModelAdmin):
     list_select_related = ("appliance",)
     date_hierarchy = "created"
     show_full_result_count = False
-    readonly_fields = (
-        "created",
-        "level",
-        "step",
-        "appliance",
-        "lsid",
-        "record",
-        "message",
-        "details",
-    )
+    readonly_fields = [field.name for field in ApplicationLog._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

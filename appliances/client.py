@@ -234,9 +234,17 @@ class ApplianceClient:
             root = parse_bytes(body)
         except (XmlParseError, XmlRefused):
             return False
+        if reply.file is None:
+            reply.root = root
         return verdict_for_root(reply.status, root).kind == ReplyKind.AUTH_FAILED
 
     def _parse_small(self, reply: http.Reply) -> etree._Element:
+        if reply.root is not None:
+            raise_for_verdict(
+                self.appliance, verdict_for_root(reply.status, reply.root)
+            )
+            root: etree._Element = reply.root
+            return root
         return self._raise_for_small(reply.status, reply.body, reply.headers)
 
     def _raise_for_small(

@@ -83,6 +83,8 @@ class Reply:
     body: bytes = b""
     file: IO[bytes] | None = None
     size: int = 0
+    # The parsed document of an in-memory body, kept so it is parsed once.
+    root: Any = None
 
 
 def _session() -> requests.Session:

@@ -27,13 +27,8 @@ from itsm.models import (
 from itsm.services import add_comment, add_work_note, journal_for
 
 
-class ExtensibleAdmin(admin.ModelAdmin):
-    """A change form that shows registered buttons, related lists and the journal."""
-
-    change_form_template = "admin/itsm/change_form.html"
-
-    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
-        return [*super().get_inlines(request, obj), *extensions.inlines_for(self.model)]
+class ObjectToolsMixin:
+    """Put the buttons other apps register into a change form's context."""
 
     def change_view(
         self,
@@ -43,14 +38,31 @@ class ExtensibleAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
         extra_context = dict(extra_context or {})
-        obj = self.get_object(request, object_id)
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
         if obj is not None:
-            extra_context["integration_tools"] = extensions.object_tools_for(
-                request, obj
-            )
-            extra_context["related_lists"] = extensions.related_lists_for(request, obj)
-            extra_context["journal"] = journal_for(obj)
-        return super().change_view(request, object_id, form_url, extra_context)
+            extra_context.update(self.extension_context(request, obj))
+        return super().change_view(  # type: ignore[misc]
+            request, object_id, form_url, extra_context
+        )
+
+    def extension_context(self, request: HttpRequest, obj: Model) -> dict[str, Any]:
+        return {"integration_tools": extensions.object_tools_for(request, obj)}
+
+
+class ExtensibleAdmin(ObjectToolsMixin, admin.ModelAdmin):
+    """A change form that shows registered buttons, related lists and the journal."""
+
+    change_form_template = "admin/itsm/change_form.html"
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [*super().get_inlines(request, obj), *extensions.inlines_for(self.model)]
+
+    def extension_context(self, request: HttpRequest, obj: Model) -> dict[str, Any]:
+        return {
+            **super().extension_context(request, obj),
+            "related_lists": extensions.related_lists_for(request, obj),
+            "journal": journal_for(obj),
+        }
 
 
 class RecordForm(forms.ModelForm):

@@ -7,11 +7,14 @@ sweeper rings again later.
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
 from appliances.applog import log_step
 from appliances.choices import LogLevel, LogStep
+from integration import clock
 from sessions.choices import Outcome
 from sessions.models import OutboundEvent
 
@@ -68,17 +71,17 @@ def _not_queued(event_id: int, exc: BaseException) -> None:
     )
 
 
-def dispatch_pending(limit: int = 500) -> int:
+def dispatch_pending(limit: int = 500, stored_before: datetime | None = None) -> int:
     """Hand stored, not yet queued events to the broker (the outbox dispatcher).
 
     Rows are claimed under a row lock that other dispatchers skip, marked queued,
     and published after the claim commits; a failed publish puts a row back.
+    With `stored_before`, rows received later are left alone unless they were
+    scheduled (a retry), since their own request may still be publishing them.
     """
-    from django.db.models import Q
-
-    from integration import clock
-
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=clock.now())
+    if stored_before is not None:
+        due &= Q(received_at__lte=stored_before) | Q(next_attempt_at__isnull=False)
     with transaction.atomic():
         ids = list(
             OutboundEvent.objects.select_for_update(skip_locked=True)

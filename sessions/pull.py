@@ -50,13 +50,6 @@ KNOWN_OUTCOMES = (
     Outcome.RETRY_WAIT,
     Outcome.PENDING_ENQUEUE,
 )
-WAITING = {
-    Outcome.PENDING_ENQUEUE,
-    Outcome.QUEUED,
-    Outcome.FETCHING,
-    Outcome.RETRY_WAIT,
-}
-DONE = {Outcome.PROCESSED, Outcome.SKIPPED, Outcome.INCOMPLETE}
 
 OK = "ok"
 BUSY = "busy"

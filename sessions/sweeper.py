@@ -15,34 +15,31 @@ from sessions.models import OutboundEvent
 
 logger = logging.getLogger(__name__)
 
+GRACE = timedelta(seconds=10)
+
 
 def sweep(limit: int = 500) -> int:
     """Queue events that are due or stranded; return how many were published.
 
-    It also reads posts still waiting in the outbox inbox, so they are not left
-    there when no dispatcher process runs.
+    Due retries and imports stranded by a dead worker go back to "not yet
+    queued", and the dispatcher's claim publishes each once: a retry still
+    waiting for a worker is not published again on every sweep. It also reads
+    posts left in the outbox inbox when no dispatcher process runs.
     """
     from sessions.inbox import read_inbox
 
     read_inbox(limit)
     now = clock.now()
-    grace = now - timedelta(seconds=10)
-    due = (
-        Q(outcome=Outcome.PENDING_ENQUEUE, received_at__lte=grace)
-        | Q(outcome=Outcome.PENDING_ENQUEUE, next_attempt_at__isnull=False)
-        | Q(outcome=Outcome.RETRY_WAIT, next_attempt_at__lte=now)
-        | Q(outcome=Outcome.FETCHING, claimed_until__lt=now)
+    due = Q(outcome=Outcome.RETRY_WAIT, next_attempt_at__lte=now) | Q(
+        outcome=Outcome.FETCHING, claimed_until__lt=now
     )
-    published = 0
-    ids = list(
-        OutboundEvent.objects.filter(due)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
+    # A next attempt time marks them as scheduled, so the grace period for
+    # fresh rows below does not hold them back.
+    OutboundEvent.objects.filter(due).update(
+        outcome=Outcome.PENDING_ENQUEUE, claimed_until=None, next_attempt_at=now
     )
-    for event_id in ids:
-        if dispatch.publish_now(event_id):
-            published += 1
-    return published
+    # Fresh rows get a grace period: the web process is publishing them itself.
+    return dispatch.dispatch_pending(limit, stored_before=now - GRACE)
 
 
 def request_refetch(events: QuerySet[OutboundEvent]) -> tuple[int, int]:
