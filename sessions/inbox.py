@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -42,6 +42,11 @@ class Post:
     truncated: bool
     content_type: str
     peer: str | None
+
+    @cached_property
+    def fields(self) -> list[tuple[str, str]]:
+        """Every form field of the body, parsed once for all who read it."""
+        return parse_form(self.raw)
 
 
 def parse_form(raw: bytes) -> list[tuple[str, str]]:
@@ -178,7 +183,7 @@ def store_post(
     publish: bool = True,
 ) -> OutboundEvent:
     """Store the post (or count a repeated delivery) and queue it after commit."""
-    fields = parse_form(post.raw)
+    fields = post.fields
     outcome, code, reason = classify_post(fields, post.truncated)
     if not appliance.integration_enabled and outcome == Outcome.PENDING_ENQUEUE:
         outcome, code, reason = (

@@ -20,7 +20,7 @@ from appliances.applog import log_step
 from appliances.choices import LogLevel, LogStep
 from appliances.models import Appliance
 from integration import clock
-from sessions.inbox import Post, first, parse_form, receive
+from sessions.inbox import Post, first, receive
 from sessions.models import RejectedPost
 
 logger = logging.getLogger(__name__)
@@ -192,16 +192,17 @@ class SessionEndReceiver(APIView):
         django_request = request._request
         raw, truncated = read_body(django_request)
         peer = peer_address(django_request)
-        fields = parse_form(raw)
-        token = django_request.GET.get(TOKEN_FIELD, "") or first(fields, TOKEN_FIELD)
-        try:
-            appliance = identify(fields, token, peer)
-        except Refused as refusal:
-            return _refuse(django_request, refusal, peer, len(raw))
-
         post = Post(
             raw, truncated, django_request.META.get("CONTENT_TYPE", ""), peer or None
         )
+        token = django_request.GET.get(TOKEN_FIELD, "") or first(
+            post.fields, TOKEN_FIELD
+        )
+        try:
+            appliance = identify(post.fields, token, peer)
+        except Refused as refusal:
+            return _refuse(django_request, refusal, peer, len(raw))
+
         try:
             receive(appliance, post)
         except DatabaseError:
