@@ -67,6 +67,27 @@ def plan_notes(session: SupportSession, appliance: Appliance) -> list[PlannedNot
     return notes
 
 
+def write_back(session: SupportSession, records: list[NumberedRecord]) -> NoteResult:
+    """Write the session's notes to each linked record that is still open.
+
+    A closed record stays linked but gets no notes, and its state is never
+    changed; the log says why.
+    """
+    for record in records:
+        if record.is_closed:
+            log_step(
+                LogLevel.INFO,
+                LogStep.SKIP,
+                f"{record.number} is closed; the session is linked but no work notes "
+                "are written and its state is left as it is.",
+                appliance=session.appliance,
+                lsid=session.lsid,
+                record=record.number,
+            )
+    open_records = [record for record in records if not record.is_closed]
+    return write_notes(session, open_records, plan_notes(session, session.appliance))
+
+
 def write_notes(
     session: SupportSession, records: list[NumberedRecord], notes: list[PlannedNote]
 ) -> NoteResult:

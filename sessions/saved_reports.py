@@ -51,10 +51,7 @@ def _file_import_summary(session: SupportSession, links: Links) -> str:
     if not session.report_complete:
         SupportSession.objects.filter(pk=session.pk).update(incomplete=True)
         return f"{session.event_count} events, incomplete (no end time), no notes"
-    open_records = [r for r in links.records if not r.is_closed]
-    written = notes.write_notes(
-        session, open_records, notes.plan_notes(session, session.appliance)
-    )
+    written = notes.write_back(session, links.records)
     target = links.describe() or "no record"
     return (
         f"{session.event_count} events, linked to {target}, {written.written} notes "

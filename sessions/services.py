@@ -222,20 +222,7 @@ def _import_reply(
 def _write_back(event: OutboundEvent, session: SupportSession, links: Links) -> Result:
     appliance = event.appliance
     _log_link(session, links)
-    open_records = [record for record in links.records if not record.is_closed]
-    for record in links.records:
-        if record.is_closed:
-            log_step(
-                LogLevel.INFO,
-                LogStep.SKIP,
-                f"{record.number} is closed; the session is linked but no work notes "
-                "are written and its state is left as it is.",
-                appliance=appliance,
-                lsid=session.lsid,
-                record=record.number,
-            )
-    planned = notes.plan_notes(session, appliance)
-    result = notes.write_notes(session, open_records, planned)
+    result = notes.write_back(session, links.records)
     summary = f"{session.event_count} events; {result.written} notes written"
     if result.already:
         summary += f", {result.already} already written"
