@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from lxml import etree
 
 from appliances.applog import log_step
 from appliances.choices import LogLevel, LogStep
@@ -100,16 +101,16 @@ def test_connection(appliance: Appliance) -> ConnectionReport:
     return report
 
 
-def _read_connection(health: object, info: object) -> ConnectionReport:
-    node = child(health, "appliance")  # type: ignore[arg-type]
+def _read_connection(health: etree._Element, info: etree._Element) -> ConnectionReport:
+    node = child(health, "appliance")
     permissions = describe_permissions(info)
     missing = [
         label
         for name, label in REQUIRED_PERMISSIONS.items()
         if permissions.get(name, "0") in {"0", "deny", ""}
     ]
-    version = text_of(child(health, "version"))  # type: ignore[arg-type]
-    api_version = text_of(child(info, "api_version"))  # type: ignore[arg-type]
+    version = text_of(child(health, "version"))
+    api_version = text_of(child(info, "api_version"))
     message = f"Connected: appliance version {version or 'unknown'}, API {api_version}."
     if missing:
         message += " Missing permission: " + "; ".join(missing) + "."
